@@ -1,0 +1,40 @@
+# Two commands set up a fresh machine and do the work:
+#   make run    create .venv if needed, then run the demo (later: the web app)
+#   make test   create .venv if needed, then ruff (lint + format check) and every test
+# Both are idempotent: the venv is rebuilt only when pyproject.toml changes.
+
+PYTHON ?= python3
+VENV   ?= .venv
+# The CPU wheel of torch that lies on this workplace's machines. Elsewhere, set TORCH_SPEC to any
+# torch (e.g. `make test TORCH_SPEC=torch`) or to nothing to let pip resolve pyproject's range.
+TORCH_SPEC ?= torch==2.13.0
+
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint format bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(if $(TORCH_SPEC),$(BIN)/python -m pip install --quiet "$(TORCH_SPEC)")
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/python -m optimizers.demo
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: $(STAMP)
+	$(BIN)/python bench/optimizer_step.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

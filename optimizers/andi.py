@@ -32,21 +32,22 @@ def andi_direction(grad: torch.Tensor, independent_rows: bool = False) -> torch.
     """
     problems = grad if independent_rows else grad.unsqueeze(0)
     n, item_shape = problems.shape[0], problems.shape[1:]
-    flat = problems.reshape(n, -1)
-    nu = torch.linalg.vector_norm(flat, dim=1, keepdim=True)  # ||g||_F per problem, (n, 1)
-    one = torch.ones_like(nu)
     rows = item_shape[0] if item_shape else 1
-    cols = flat.shape[1] // max(rows, 1)
+    cols = problems[0].numel() // max(rows, 1)
     if len(item_shape) > 1 and rows > MATRIX_MIN_SIDE and cols > MATRIX_MIN_SIDE:
         G = problems.reshape(n, rows, cols)
-        row_norms = torch.linalg.vector_norm(G, dim=2, keepdim=True) + TINY
-        col_norms = torch.linalg.vector_norm(G, dim=1, keepdim=True) + TINY
-        G_hat = G / (row_norms + col_norms)
-        G_hat_norm = torch.linalg.vector_norm(G_hat.reshape(n, -1), dim=1, keepdim=True)
-        scale = torch.hypot(nu + TINY, one) / (G_hat_norm + TINY)
-        H = G_hat.reshape(n, -1) * scale
+        row_norms = torch.linalg.vector_norm(G, dim=2, keepdim=True)
+        nu = torch.linalg.vector_norm(row_norms, dim=1, keepdim=True)  # ||G||_F, no extra pass
+        # vector_norm over a strided dim is ~8x slower on CPU than square-then-sum.
+        col_norms = G.square().sum(dim=1, keepdim=True).sqrt_()
+        G_hat = (row_norms + TINY) + (col_norms + TINY)  # r_i + c_j, then G / (r_i + c_j) in place
+        torch.div(G, G_hat, out=G_hat)
+        G_hat_norm = torch.linalg.vector_norm(G_hat, dim=(1, 2), keepdim=True)
+        H = G_hat.mul_(torch.hypot(nu + TINY, torch.ones_like(nu)) / (G_hat_norm + TINY))
     else:
-        H = flat * (torch.hypot(nu, one) / (nu + TINY))
+        flat = problems.reshape(n, -1)
+        nu = torch.linalg.vector_norm(flat, dim=1, keepdim=True)
+        H = flat * (torch.hypot(nu, torch.ones_like(nu)) / (nu + TINY))
     return H.reshape(grad.shape)
 
 
@@ -152,8 +153,8 @@ class ANDI(Optimizer):
                 if "momentum_buffer" not in state:
                     state["momentum_buffer"] = H.clone()
                 buf = state["momentum_buffer"]
-                buf.mul_(mu).add_(H)
-                update = H.add(buf, alpha=mu) if group["nesterov"] else buf.clone()
+                torch.add(H, buf, alpha=mu, out=buf)  # b <- mu b + H in one pass
+                update = H.add_(buf, alpha=mu) if group["nesterov"] else buf.clone()
                 if weight_decay != 0:
                     p.mul_(1 - lr * weight_decay)
                 p.sub_(update.mul_(lr))

@@ -131,15 +131,16 @@ class Ano(Optimizer):
                 t = state["step"]
                 b1 = anolog_beta1(t) if group["logarithmic_schedule"] else beta1
 
-                # The operation order mirrors the official file, so results agree to the bit.
+                # The operation order mirrors the official file, so results agree to the bit;
+                # two scratch buffers are reused to save allocations and memory passes.
                 exp_avg.mul_(b1).add_(grad, alpha=1 - b1)
                 grad_sq = torch.square(grad)
-                signed_sq = torch.sign(grad_sq - exp_avg_sq).mul_(grad_sq)
+                signed_sq = torch.sub(grad_sq, exp_avg_sq).sign_().mul_(grad_sq)
                 exp_avg_sq.mul_(beta2).add_(signed_sq, alpha=1 - beta2)
-                bias_correction2 = 1 - beta2**t
                 # lr / sqrt(v_hat + eps), written as torch evaluates `float / tensor`.
-                update = exp_avg_sq.div(bias_correction2).add_(eps).sqrt_().reciprocal_().mul_(lr)
-                update.mul_(grad.abs()).mul_(torch.sign(exp_avg))
+                update = torch.div(exp_avg_sq, 1 - beta2**t, out=signed_sq)
+                update.add_(eps).sqrt_().reciprocal_().mul_(lr)
+                update.mul_(torch.abs(grad, out=grad_sq)).mul_(torch.sign(exp_avg))
                 if weight_decay != 0:
                     p.mul_(1 - lr * weight_decay)
                 p.sub_(update)

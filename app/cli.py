@@ -88,9 +88,7 @@ def demo(args: argparse.Namespace) -> int:
         if diverged_at is not None:
             print(f"  diverged at step {diverged_at}")
         final = path[-1] if path else (*start, float("nan"))
-        distance = min(
-            (math.dist(final[:2], m.point) for m in minima), default=float("nan")
-        )
+        distance = min((math.dist(final[:2], m.point) for m in minima), default=float("nan"))
         summary.append((entry.label, final[2], distance, diverged_at))
 
     print(f"\n{'optimizer':<12} {'final loss':>14} {'to minimum':>12}  diverged")

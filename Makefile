@@ -1,5 +1,5 @@
 # Two commands set up a fresh machine and do the work:
-#   make run    create .venv if needed, then run the command-line demo (the web app replaces it)
+#   make run    create .venv if needed, then start the web app on http://127.0.0.1:8000
 #   make test   create .venv if needed, then ruff (lint + format check) and every test
 # Both are idempotent: the venv is rebuilt only when pyproject.toml changes.
 
@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/optiscope demo
+	$(BIN)/optiscope serve
 
 test: $(STAMP)
 	$(BIN)/ruff check .

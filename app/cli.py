@@ -1,8 +1,9 @@
 """The ``optiscope`` command line.
 
-``optiscope demo`` runs real optimizers from the registry on a landscape from the registry and
-prints the trajectories: a table of sampled steps for each optimizer, then a summary. All
-optimizers share one start point; each runs its own ``(1, 2)`` parameter tensor in float64.
+``optiscope serve`` starts the web app (uvicorn). ``optiscope demo`` runs real optimizers from
+the registry on a landscape from the registry and prints the trajectories: a table of sampled
+steps for each optimizer, then a summary. All optimizers share one start point; each runs its
+own ``(1, 2)`` parameter tensor in float64.
 """
 
 from __future__ import annotations
@@ -98,9 +99,26 @@ def demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from app.main import create_app
+    from app.settings import Settings
+
+    overrides = {k: v for k, v in vars(args).items() if k in ("host", "port", "device") and v}
+    settings = Settings(**overrides)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="optiscope", description="See how optimizers move.")
     commands = parser.add_subparsers(dest="command", required=True)
+    serve_parser = commands.add_parser("serve", help="start the web app")
+    serve_parser.add_argument("--host", help="default: OPTISCOPE_HOST or 127.0.0.1")
+    serve_parser.add_argument("--port", type=int, help="default: OPTISCOPE_PORT or 8000")
+    serve_parser.add_argument("--device", choices=["auto", "cpu", "cuda"])
+    serve_parser.set_defaults(handler=serve)
     demo_parser = commands.add_parser("demo", help="print trajectories of a few optimizers")
     demo_parser.add_argument(
         "--landscape", default="rosenbrock", choices=[entry.id for entry in list_landscapes()]
@@ -125,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.steps < 1 or args.every < 1:
+    if args.command == "demo" and (args.steps < 1 or args.every < 1):
         raise SystemExit("--steps and --every must be at least 1")
     return args.handler(args)
 

@@ -291,6 +291,8 @@ class OptimizerEntry:
             parameter independent problems, for optimizers that are not elementwise.
         needs_create_graph: ``loss.backward(create_graph=True)`` before ``step()``.
         random_step: ``step()`` draws random numbers from torch's global generator.
+        accepts_hessian_diagonal: ``step(hessian=[...])`` takes Hessian-diagonal estimates
+            computed by the caller instead (the engine does, with per-row seeds).
     """
 
     id: str
@@ -306,6 +308,7 @@ class OptimizerEntry:
     independent_rows_kwargs: Mapping[str, Any] = field(default_factory=dict)
     needs_create_graph: bool = False
     random_step: bool = False
+    accepts_hessian_diagonal: bool = False
 
     def parse_hparams(self, values: HParams | Mapping[str, Any] | None = None) -> HParams:
         """Validate user values (missing ones take the defaults).
@@ -367,6 +370,7 @@ class OptimizerEntry:
                 "tensor_hparams": sorted(self.tensor_hparams),
                 "needs_create_graph": self.needs_create_graph,
                 "random_step": self.random_step,
+                "accepts_hessian_diagonal": self.accepts_hessian_diagonal,
             },
         }
 
@@ -583,6 +587,7 @@ _ENTRIES: tuple[OptimizerEntry, ...] = (
         elementwise=False,
         needs_create_graph=True,
         random_step=True,
+        accepts_hessian_diagonal=True,
     ),
     OptimizerEntry(
         id="lion",

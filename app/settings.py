@@ -1,0 +1,46 @@
+"""Settings from the environment (prefix ``OPTISCOPE_``), e.g. ``OPTISCOPE_PORT=9000``."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from engine import Limits
+
+
+class Settings(BaseSettings):
+    """Everything an operator may set. Tests override ``get_settings`` or pass an instance."""
+
+    model_config = SettingsConfigDict(env_prefix="OPTISCOPE_", extra="ignore")
+
+    host: str = Field("127.0.0.1", description="Address the server listens on.")
+    port: int = Field(8000, ge=1, le=65535, description="Port the server listens on.")
+    device: Literal["auto", "cpu", "cuda"] = Field(
+        "auto", description="Where runs execute; 'auto' uses CUDA for large batches if present."
+    )
+    max_rows: int = Field(65_536, ge=1, description="Most trajectories in one run.")
+    max_steps: int = Field(20_000, ge=1, description="Most steps in one run.")
+    max_row_steps: int = Field(
+        4_000_000, ge=1, description="Compute budget of one run: rows x steps."
+    )
+    max_concurrent_runs: int = Field(2, ge=1, description="Runs computed at the same time.")
+    queue_timeout_s: float = Field(
+        10.0, ge=0, description="How long a run waits for a free slot before a 503."
+    )
+    run_timeout_s: float = Field(120.0, gt=0, description="Time limit of one run.")
+    max_body_bytes: int = Field(262_144, ge=1024, description="Largest accepted request body.")
+    max_surface_resolution: int = Field(400, ge=2, le=400, description="Largest surface grid.")
+
+    @property
+    def limits(self) -> Limits:
+        return Limits(
+            max_rows=self.max_rows, max_steps=self.max_steps, max_row_steps=self.max_row_steps
+        )
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

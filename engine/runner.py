@@ -30,7 +30,7 @@ import torch
 
 from engine.spec import RunSpec
 from landscapes import Landscape, parse_noise
-from landscapes.noise import DriftNoise, NoiseModel, random_bits
+from landscapes.noise import DriftNoise, NoiseModel, NoNoise, random_bits
 from optimizers.registry import OptimizerEntry
 
 __all__ = [
@@ -276,9 +276,19 @@ def run_events(
         diverged_at=torch.full((R,), steps + 1, dtype=torch.int64, device=device),
     )
     rec.positions[0] = starts
+    # Per-step views: writing through them is cheaper than indexed assignment on every step.
+    position_at, loss_at, grad_norm_at = (
+        rec.positions.unbind(0),
+        rec.losses.unbind(0),
+        rec.grad_norms.unbind(0),
+    )
     kept = _kept_steps(steps, spec.max_points)
     last_emit = time.perf_counter()
 
+    # On the CPU reading a flag is free, so rows are masked only once one has stopped; on a GPU
+    # every step masks unconditionally, since reading a flag would wait for the device.
+    always_mask = device.type != "cpu"
+    any_stopped = False
     for t in range(steps + 1):
         if cancel is not None and cancel.is_set():
             return
@@ -289,47 +299,61 @@ def run_events(
                 # autograd.grad rather than backward(): no grad-to-param reference cycle when
                 # the graph is kept for Hessian-vector products.
                 grads = torch.autograd.grad(loss.sum(), params, create_graph=create_graph)
-        stopped = rec.diverged_at <= t
-        bad_loss = ~torch.isfinite(loss.detach()) & ~stopped
-        rec.diverged_at = torch.where(bad_loss, t, rec.diverged_at)
-        stopped = stopped | bad_loss
-        rec.losses[t] = torch.where(stopped, 0.0, loss.detach())
+        loss = loss.detach()
+        masking = always_mask or any_stopped or not bool(torch.isfinite(loss).all())
+        if masking:
+            stopped = rec.diverged_at <= t
+            bad_loss = ~torch.isfinite(loss) & ~stopped
+            rec.diverged_at = torch.where(bad_loss, t, rec.diverged_at)
+            stopped = stopped | bad_loss
+            any_stopped = True
+            loss = torch.where(stopped, 0.0, loss)
+        loss_at[t].copy_(loss)
         if t == steps:
-            rec.grad_norms[t] = _clean_grad_norm(plan, points.detach(), t, stopped)
+            stopped = rec.diverged_at <= t
+            grad_norm_at[t].copy_(_clean_grad_norm(plan, points.detach(), t, stopped))
             rec.done_steps = t + 1
             break
         grad = torch.cat(grads).detach() if len(grads) > 1 else grads[0].detach()
-        rec.grad_norms[t] = torch.where(stopped, 0.0, torch.linalg.vector_norm(grad, dim=1))
+        grad_norm = torch.linalg.vector_norm(grad, dim=1)
+        grad_norm_at[t].copy_(torch.where(stopped, 0.0, grad_norm) if masking else grad_norm)
         rec.done_steps = t + 1
         if stream and (t == 0 or time.perf_counter() - last_emit >= chunk_seconds):
             yield RunEvent("chunk", _chunk(plan, rec, kept))
             last_emit = time.perf_counter()
 
-        noisy = plan.noise.perturb(grad, points=points.detach(), fn=plan.fn, step=t, seeds=seeds)
+        noisy = grad
+        if not isinstance(plan.noise, NoNoise):
+            noisy = plan.noise.perturb(
+                grad, points=points.detach(), fn=plan.fn, step=t, seeds=seeds
+            )
         if spec.clip_grad_norm is not None:
             norms = torch.linalg.vector_norm(noisy, dim=1, keepdim=True)
             noisy = noisy * torch.clamp(spec.clip_grad_norm / norms, max=1.0).nan_to_num(1.0)
-        noisy = torch.where(stopped[:, None], 0.0, noisy)
+        if masking:
+            noisy = torch.where(stopped[:, None], 0.0, noisy)
         for group, p, g, optimizer in zip(plan.groups, params, grads, optimizers, strict=True):
-            part = noisy[group.lo : group.hi]
+            p.grad = noisy[group.lo : group.hi]
             if group.entry.accepts_hessian_diagonal:
                 hessian = _hutchinson_diagonal(g, p, seeds[group.lo : group.hi], t)
-                p.grad = part.clone()
                 optimizer.step(hessian=[hessian.detach()])
             else:
-                p.grad = part.clone()
                 optimizer.step()
+            p.grad = None
         with torch.no_grad():
-            new = torch.cat([p.detach() for p in params])
-            outside = (new < lo_bound).any(dim=1) | (new > hi_bound).any(dim=1)
-            bad = ~torch.isfinite(new).all(dim=1) | outside
-            newly = bad & ~stopped
-            rec.diverged_at = torch.where(newly, t + 1, rec.diverged_at)
-            new = torch.where((stopped | newly)[:, None], rec.positions[t], new)
-            rec.positions[t + 1] = new
-            for group, p in zip(plan.groups, params, strict=True):
-                p.copy_(new[group.lo : group.hi])
-                p.grad = None
+            new = torch.cat([p.detach() for p in params]) if len(params) > 1 else params[0]
+            # NaN fails both comparisons, so this also catches non-finite points.
+            bad = ~((new >= lo_bound) & (new <= hi_bound)).all(dim=1)
+            if masking or always_mask or bool(bad.any()):
+                if not masking:
+                    stopped = rec.diverged_at <= t
+                newly = bad & ~stopped
+                rec.diverged_at = torch.where(newly, t + 1, rec.diverged_at)
+                new = torch.where((stopped | newly)[:, None], position_at[t], new)
+                for group, p in zip(plan.groups, params, strict=True):
+                    p.copy_(new[group.lo : group.hi])
+                any_stopped = True
+            position_at[t + 1].copy_(new)
 
     if stream and rec.emitted < rec.done_steps:
         yield RunEvent("chunk", _chunk(plan, rec, kept))
@@ -396,37 +420,40 @@ def _chunk(plan: RunPlan, rec: _Recording, kept: set[int]) -> dict[str, Any]:
 def _summaries(plan: RunPlan, rec: _Recording) -> list[dict[str, Any]]:
     """Per row: final point and clean loss, distance to the nearest global minimum, the first
     step within ``tolerance`` of the minimum value, and the step it diverged at."""
-    steps = plan.spec.steps
-    diverged_at = rec.diverged_at.cpu().tolist()
-    losses = rec.losses.cpu()
-    positions = rec.positions.cpu()
-    best_value = min((v for _, v in plan.minima), default=None)
+    steps, R = plan.spec.steps, len(plan.rows)
+    positions, losses = rec.positions.cpu(), rec.losses.cpu()
+    last = rec.diverged_at.cpu().clamp(max=steps + 1) - 1  # each row's last valid step
+    valid = last >= 0  # false only when the start itself has a non-finite loss
+    at_last = last.clamp(min=0)
+    final = positions[at_last, torch.arange(R)]
+    final_loss = losses[at_last, torch.arange(R)]
+    distance = reached = None
+    if plan.minima:
+        minima = torch.tensor([p for p, _ in plan.minima], dtype=final.dtype)
+        if isinstance(plan.noise, DriftNoise):  # the minima have moved with the landscape
+            shifts = {k: plan.noise.offset(k) for k in set(at_last.tolist())}
+            moved = minima[None] + torch.tensor([shifts[k] for k in at_last.tolist()])[:, None]
+        else:
+            moved = minima[None].expand(R, -1, -1)
+        distance = torch.linalg.vector_norm(final[:, None] - moved, dim=2).min(dim=1).values
+        best = min(v for _, v in plan.minima)
+        close = (losses - best).abs() <= plan.spec.tolerance
+        close &= torch.arange(steps + 1)[:, None] <= last[None, :]
+        reached = torch.where(close.any(dim=0), close.to(torch.int8).argmax(dim=0), -1)
+    final_list, loss_list, last_list = final.tolist(), final_loss.tolist(), last.tolist()
+    distance_list = distance.tolist() if distance is not None else [None] * R
+    reached_list = reached.tolist() if reached is not None else [-1] * R
     summaries = []
     for r, row in enumerate(plan.rows):
-        last = min(diverged_at[r], steps + 1) - 1
-        final = positions[last, r].tolist() if last >= 0 else list(row.start)
-        final_loss = float(losses[last, r]) if last >= 0 else None
-        distance = None
-        if plan.minima and last >= 0:
-            shift = (0.0, 0.0)
-            if isinstance(plan.noise, DriftNoise):
-                shift = plan.noise.offset(last)
-            distance = min(
-                math.dist(final, (x + shift[0], y + shift[1])) for (x, y), _ in plan.minima
-            )
-        reached = None
-        if best_value is not None and last >= 0:
-            close = (losses[: last + 1, r] - best_value).abs() <= plan.spec.tolerance
-            if bool(close.any()):
-                reached = int(close.nonzero()[0, 0])
+        ok = bool(valid[r])
         summaries.append(
             {
                 "row": r,
-                "final_point": final,
-                "final_loss": final_loss,
-                "distance_to_minimum": distance,
-                "steps_to_tolerance": reached,
-                "diverged_at": diverged_at[r] if diverged_at[r] <= steps else None,
+                "final_point": final_list[r] if ok else list(row.start),
+                "final_loss": loss_list[r] if ok else None,
+                "distance_to_minimum": distance_list[r] if ok else None,
+                "steps_to_tolerance": reached_list[r] if reached_list[r] >= 0 else None,
+                "diverged_at": last_list[r] + 1 if last_list[r] < steps else None,
             }
         )
     return summaries

@@ -44,7 +44,7 @@ HParamValue = float | bool
 MAX_SERIES = 32
 MAX_SWEEP_VALUES = 256
 MAX_SEEDS = 256
-MAX_STARTS = 256
+MAX_STARTS = 65_536  # a grid of starts maps basins of attraction
 MAX_STEPS = 100_000
 
 

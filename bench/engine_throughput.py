@@ -1,0 +1,197 @@
+"""Engine benchmarks, every ratio measured in one run on this machine.
+
+1. 4096 trajectories x 1000 steps (Adam, lr 0.01, on Rosenbrock from a 64 x 64 grid of starts):
+   the engine vs the one-optimizer-per-trajectory Python loop the known galleries use (timed on
+   a subset and scaled linearly: its cost per trajectory is constant), and vs a hand-written
+   fused loop (analytic gradient, Adam written out, no autograd, positions recorded). The engine
+   is timed twice: computing only (what the fused loop does), and with every point converted
+   for transport (JSON-ready lists, as the API sends them).
+2. A real server on loopback: time to the first streamed chunk and to the end of the stream
+   for the default comparison (7 optimizers x 500 steps on Rosenbrock).
+3. Trajectory-steps per second at B = 1, 64, 4096, 65536.
+
+Usage: python bench/engine.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import socket
+import statistics
+import threading
+import time
+
+import httpx
+import torch
+import uvicorn
+
+from app.main import create_app
+from app.settings import Settings
+from engine import RunSpec, plan_run, run_events
+from landscapes import get_landscape
+
+LR = 0.01
+DEFAULT_COMPARISON_LR = 1e-3
+
+
+def grid(n: int) -> list[list[float]]:
+    """n x n starts over Rosenbrock's view box [-2, 2] x [-1, 3]."""
+    return [[-2 + 4 * i / (n - 1), -1 + 4 * j / (n - 1)] for i in range(n) for j in range(n)]
+
+
+DEFAULT_COMPARISON = ("ano", "anolog", "anon", "andi", "yogi", "adam", "sgd")
+
+
+def engine_seconds(spec: RunSpec, transport: bool) -> float:
+    """Wall time of a whole run through the engine; with ``transport``, every point is also
+    converted to the JSON-ready chunks the API sends (one chunk at the end)."""
+    start = time.perf_counter()
+    for _ in run_events(plan_run(spec, device="cpu"), stream=transport, chunk_seconds=math.inf):
+        pass
+    return time.perf_counter() - start
+
+
+def batched_spec(starts: list[list[float]], steps: int) -> RunSpec:
+    return RunSpec.model_validate(
+        {
+            "landscape": {"id": "rosenbrock"},
+            "steps": steps,
+            "starts": starts,
+            "series": [{"optimizer": "adam", "hparams": {"lr": LR}}],
+            "max_points": steps + 1,
+        }
+    )
+
+
+def gallery_loop_seconds_per_trajectory(starts: list[list[float]], steps: int) -> float:
+    """The galleries' way: one tensor, one optimizer, one Python loop per trajectory."""
+    f = get_landscape("rosenbrock").bind()
+    start = time.perf_counter()
+    for xy in starts:
+        p = torch.tensor(xy, dtype=torch.float64, requires_grad=True)
+        opt = torch.optim.Adam([p], lr=LR)
+        path = []
+        for _ in range(steps):
+            opt.zero_grad()
+            f(p).backward()
+            opt.step()
+            path.append(p.detach().clone())
+    return (time.perf_counter() - start) / len(starts)
+
+
+def fused_loop_seconds(starts: list[list[float]], steps: int) -> float:
+    """Hand-written Adam on Rosenbrock's analytic gradient, all rows in one tensor."""
+    P = torch.tensor(starts, dtype=torch.float64)
+    lr = LR
+    m, v = torch.zeros_like(P), torch.zeros_like(P)
+    positions = torch.empty(steps + 1, *P.shape, dtype=torch.float64)
+    losses = torch.empty(steps + 1, P.shape[0], dtype=torch.float64)
+    positions[0] = P
+    b1, b2, eps = 0.9, 0.999, 1e-8
+    start = time.perf_counter()
+    for t in range(1, steps + 1):
+        x, y = P[:, 0], P[:, 1]
+        r = y - x * x
+        losses[t - 1] = (1 - x) ** 2 + 100 * r * r
+        g = torch.stack((-2 * (1 - x) - 400 * x * r, 200 * r), dim=1)
+        m.mul_(b1).add_(g, alpha=1 - b1)
+        v.mul_(b2).addcmul_(g, g, value=1 - b2)
+        step = (m / (1 - b1**t)) / ((v / (1 - b2**t)).sqrt_().add_(eps))
+        P = P - lr * step
+        positions[t] = P
+    return time.perf_counter() - start
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def server_latency(repeats: int) -> tuple[list[float], list[float]]:
+    """(time to first chunk, time to the end of the stream) per request, in seconds."""
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(Settings()), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    while True:
+        try:
+            httpx.get(f"{url}/api/health")
+            break
+        except httpx.TransportError:
+            time.sleep(0.05)
+    body = {
+        "landscape": {"id": "rosenbrock"},
+        "steps": 500,
+        "series": [
+            {"optimizer": o, "hparams": {"lr": DEFAULT_COMPARISON_LR}} for o in DEFAULT_COMPARISON
+        ],
+    }
+    first, total = [], []
+    with httpx.Client(timeout=60) as client:
+        for _ in range(repeats + 1):  # the first request warms up imports and caches
+            start = time.perf_counter()
+            first_chunk = None
+            with client.stream(
+                "POST", f"{url}/api/runs", json=body, headers={"Accept": "text/event-stream"}
+            ) as response:
+                for line in response.iter_lines():
+                    if first_chunk is None and line == "event: chunk":
+                        first_chunk = time.perf_counter() - start
+            first.append(first_chunk)
+            total.append(time.perf_counter() - start)
+    server.should_exit = True
+    thread.join()
+    return first[1:], total[1:]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer steps and repeats")
+    args = parser.parse_args()
+    steps = 200 if args.quick else 1000
+    torch.set_num_threads(torch.get_num_threads())
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, float64, CPU")
+
+    print(f"\n1. 4096 trajectories x {steps} steps, Adam (lr {LR}) on Rosenbrock, 64 x 64 starts")
+    starts = grid(64)
+    compute = engine_seconds(batched_spec(starts, steps), transport=False)
+    with_transport = engine_seconds(batched_spec(starts, steps), transport=True)
+    fused = fused_loop_seconds(starts, steps)
+    subset = starts[:: 4096 // (16 if args.quick else 32)]
+    gallery = gallery_loop_seconds_per_trajectory(subset, steps) * 4096
+    ratio = compute / fused
+    print(f"   engine, computing              {compute:8.2f} s   engine/fused = {ratio:.2f}x")
+    print(f"   engine, + points for transport {with_transport:8.2f} s")
+    print(f"   fused loop (analytic gradient) {fused:8.2f} s")
+    print(
+        f"   gallery loop (scaled from {len(subset)})  {gallery:8.1f} s   engine is "
+        f"{gallery / compute:,.0f}x faster computing, "
+        f"{gallery / with_transport:,.0f}x with transport"
+    )
+
+    print("\n2. Server, default comparison (7 optimizers x 500 steps, Rosenbrock), streamed")
+    first, total = server_latency(3 if args.quick else 7)
+    print(
+        f"   first chunk: median {statistics.median(first) * 1e3:6.1f} ms"
+        f"   complete: median {statistics.median(total) * 1e3:6.1f} ms"
+        f"   (of {len(total)} requests after a warm-up)"
+    )
+
+    print("\n3. Trajectory-steps per second")
+    for side in (1, 8, 64, 256):
+        rows, run_steps = side * side, 200 if side == 256 else 500
+        seconds = engine_seconds(
+            batched_spec(grid(side) if side > 1 else [[-2.0, 2.0]], run_steps), False
+        )
+        print(
+            f"   B = {rows:>6}: {rows * run_steps / seconds:>14,.0f} trajectory-steps/s (computing)"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -8,6 +8,7 @@ from typing import Any
 import torch
 from torch.optim import Optimizer
 
+from optimizers._stepping import evaluate_closure, params_with_grad
 from optimizers._validation import (
     Scalar,
     check_broadcast,
@@ -131,25 +132,17 @@ class ANDI(Optimizer):
     @torch.no_grad()
     def step(self, closure: Callable[[], torch.Tensor] | None = None) -> torch.Tensor | None:
         """Perform one optimisation step; ``closure`` re-evaluates the loss if given."""
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
+        loss = evaluate_closure(closure)
 
         for group in self.param_groups:
             mu, weight_decay = group["momentum"], group["weight_decay"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                if p.grad.is_sparse:
-                    raise RuntimeError("ANDI does not support sparse gradients")
+            for p, grad, state in params_with_grad(self, group):
                 lr = on_param(group["lr"], p)
-                state = self.state[p]
                 if not state:
                     check_broadcast("lr", lr, p)
                     if group["independent_rows"] and p.ndim == 0:
                         raise ValueError("independent_rows needs parameters with a leading dim")
-                H = andi_direction(p.grad, group["independent_rows"])
+                H = andi_direction(grad, group["independent_rows"])
                 if "momentum_buffer" not in state:
                     state["momentum_buffer"] = H.clone()
                 buf = state["momentum_buffer"]

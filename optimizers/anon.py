@@ -8,6 +8,7 @@ from typing import Any
 import torch
 from torch.optim import Optimizer
 
+from optimizers._stepping import evaluate_closure, params_with_grad
 from optimizers._validation import (
     Scalar,
     check_betas,
@@ -134,26 +135,17 @@ class Anon(Optimizer):
     @torch.no_grad()
     def step(self, closure: Callable[[], torch.Tensor] | None = None) -> torch.Tensor | None:
         """Perform one optimisation step; ``closure`` re-evaluates the loss if given."""
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
+        loss = evaluate_closure(closure)
 
         for group in self.param_groups:
             beta1, beta2 = group["betas"]
             eps, weight_decay = group["eps"], group["weight_decay"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                grad = p.grad
-                if grad.is_sparse:
-                    raise RuntimeError("Anon does not support sparse gradients")
+            for p, grad, state in params_with_grad(self, group):
                 lr = on_param(group["lr"], p)
                 # A tensor exponent even for a float gamma: torch.pow special-cases some float
                 # exponents (-0.5 is rsqrt), which would make a gamma sweep differ in the last bit
                 # from separate runs.
                 gamma = torch.as_tensor(on_param(group["gamma"], p), dtype=p.dtype, device=p.device)
-                state = self.state[p]
                 if not state:
                     check_broadcast("lr", lr, p)
                     check_broadcast("gamma", gamma, p)

@@ -9,6 +9,7 @@ from typing import Any
 import torch
 from torch.optim import Optimizer
 
+from optimizers._stepping import evaluate_closure, params_with_grad
 from optimizers._validation import (
     Scalar,
     check_betas,
@@ -90,22 +91,13 @@ class Yogi(Optimizer):
     @torch.no_grad()
     def step(self, closure: Callable[[], torch.Tensor] | None = None) -> torch.Tensor | None:
         """Perform one optimisation step; ``closure`` re-evaluates the loss if given."""
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
+        loss = evaluate_closure(closure)
 
         for group in self.param_groups:
             beta1, beta2 = group["betas"]
             eps, weight_decay = group["eps"], group["weight_decay"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                grad = p.grad
-                if grad.is_sparse:
-                    raise RuntimeError("Yogi does not support sparse gradients")
+            for p, grad, state in params_with_grad(self, group):
                 lr = on_param(group["lr"], p)
-                state = self.state[p]
                 if not state:
                     check_broadcast("lr", lr, p)
                     state["step"] = 0

@@ -120,12 +120,12 @@ def train_mlp(entry: OptimizerEntry, lr: float, steps: int = 150) -> tuple[float
     def loss_fn():
         return torch.nn.functional.mse_loss(model(X).squeeze(1), y)
 
-    initial = float(loss_fn())
+    initial = float(loss_fn().detach())
     for _ in range(steps):
         opt.zero_grad()
         loss_fn().backward(create_graph=entry.needs_create_graph)
         opt.step()
-    return initial, float(loss_fn())
+    return initial, float(loss_fn().detach())
 
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=IDS)

@@ -1,0 +1,118 @@
+// The HTTP API: catalogue fetches, runs (streamed or whole) and the errors they answer with.
+
+export class ApiError extends Error {
+  // `problems`: [{loc: "series.0.hparams.lr", message}] for 422s, else one problem at loc "".
+  constructor(status, problems) {
+    super(problems.map((p) => (p.loc ? `${p.loc}: ${p.message}` : p.message)).join("; "));
+    this.status = status;
+    this.problems = problems;
+  }
+}
+
+// A 422's detail as field locations and messages. Pydantic names the field in `loc` and often a
+// sub-field at the start of `msg` ("Value error, lr: Input should be greater than 0").
+export function problemsFromDetail(detail) {
+  if (!Array.isArray(detail)) return [{ loc: "", message: String(detail) }];
+  return detail.map((item) => {
+    const loc = item.loc.slice(1).map(String); // drop "body" or "query"
+    let message = item.msg.replace(/^Value error, /, "");
+    const named = /^([\w.]+): (.*)$/s.exec(message);
+    if (named) {
+      loc.push(...named[1].split("."));
+      message = named[2];
+    }
+    return { loc: loc.join("."), message };
+  });
+}
+
+async function errorFrom(response) {
+  let detail = response.statusText;
+  try {
+    detail = (await response.json()).detail;
+  } catch {
+    // not JSON: keep the status text
+  }
+  if (response.status === 503 && response.headers.get("Retry-After")) {
+    detail = `${detail} (retry in ${response.headers.get("Retry-After")} s)`;
+  }
+  return new ApiError(response.status, problemsFromDetail(detail));
+}
+
+export async function getJSON(path, signal) {
+  const response = await fetch(path, { signal });
+  if (!response.ok) throw await errorFrom(response);
+  return response.json();
+}
+
+export function catalogue() {
+  return Promise.all(
+    ["/api/health", "/api/optimizers", "/api/landscapes", "/api/noise-models", "/api/presets"]
+      .map((path) => getJSON(path)),
+  ).then(([health, optimizers, landscapes, noiseModels, presets]) => (
+    { health, optimizers, landscapes, noiseModels, presets }));
+}
+
+// Split server-sent events off the front of `buffer`: complete events and the unfinished rest.
+export function parseEvents(buffer) {
+  const events = [];
+  const blocks = buffer.replaceAll("\r\n", "\n").split("\n\n");
+  const rest = blocks.pop();
+  for (const block of blocks) {
+    let event = "message";
+    const data = [];
+    for (const line of block.split("\n")) {
+      if (line.startsWith("event:")) event = line.slice(6).trim();
+      else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
+    }
+    if (data.length) events.push({ event, data: JSON.parse(data.join("\n")) });
+  }
+  return { events, rest };
+}
+
+// POST a run and stream it: `handlers.meta`, `.chunk` and `.done` get each event's data.
+// `signal` (an AbortController's) cancels the run on the server too.
+export async function streamRun(spec, handlers, signal) {
+  const response = await fetch("/api/runs", {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
+    body: JSON.stringify(spec),
+    signal,
+  });
+  if (!response.ok) throw await errorFrom(response);
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    const parsed = parseEvents(buffer + value);
+    buffer = parsed.rest;
+    for (const { event, data } of parsed.events) {
+      if (event === "error") throw new ApiError(503, [{ loc: "", message: data.detail }]);
+      handlers[event]?.(data);
+    }
+  }
+}
+
+// POST a run and wait for the whole result.
+export async function runWhole(spec, signal) {
+  const response = await fetch("/api/runs", {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Accept: "application/json" },
+    body: JSON.stringify(spec),
+    signal,
+  });
+  if (!response.ok) throw await errorFrom(response);
+  return response.json();
+}
+
+export function landscapeSurfaceUrl(landscape, resolution, log) {
+  const query = new URLSearchParams({ resolution, log });
+  if (landscape.expression !== undefined) {
+    const [[xMin, xMax], [yMin, yMax]] = landscape.viewBox;
+    Object.entries({ expression: landscape.expression, x_min: xMin, x_max: xMax,
+      y_min: yMin, y_max: yMax }).forEach(([key, value]) => query.set(key, value));
+    return `/api/expression/surface?${query}`;
+  }
+  query.set("params", JSON.stringify(landscape.params ?? {}));
+  return `/api/landscapes/${encodeURIComponent(landscape.id)}/surface?${query}`;
+}

@@ -1,0 +1,425 @@
+// The only module that touches Plotly: the contour, the 3-D surface, loss and distance vs step,
+// and final loss vs gamma. Full figures go through Plotly.react (uirevision keeps zoom and
+// camera); streamed points through Plotly.extendTraces, batched once per animation frame.
+
+/* global Plotly */
+
+import { LANDSCAPE_COLORSCALE, VIRIDIS_COLORSCALE, viridis } from "./colors.js";
+import { distanceToNearest, refreshIndices, seedBand } from "./run-data.js";
+
+export const GAMMA_RANGE = [-1, 2];
+
+const FONT = { family: "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", size: 13,
+  color: "#1f2933" };
+const BASE_LAYOUT = {
+  font: FONT,
+  paper_bgcolor: "rgba(0,0,0,0)",
+  plot_bgcolor: "#ffffff",
+  hoverlabel: { font: { family: FONT.family, size: 12 } },
+  hovermode: "closest",
+};
+// Traces of the contour before the first path: landscape, minima, start.
+const CONTOUR_BASE_TRACES = 3;
+
+let divs = null;
+// What is drawn: the landscape, the run and how to colour and name its rows.
+let scene = null;
+let run = null;
+let look = null;
+// Points of each row already on screen, and whether a frame is already queued.
+let drawnPoints = [];
+let frameQueued = false;
+let highlightTrace = -1;
+
+// `elements`: {contour, surface, loss, distance, gamma} divs.
+export function initPlots(elements) {
+  divs = elements;
+}
+
+function config(name) {
+  return {
+    responsive: true,
+    displaylogo: false,
+    modeBarButtonsToRemove: ["lasso2d", "select2d", "autoScale2d"],
+    toImageButtonOptions: { format: "png", filename: `optiscope-${name}`, scale: 2 },
+  };
+}
+
+// The landscape: `info` is its catalogue entry (or a typed function's stand-in), `surface` the
+// answer of a surface endpoint.
+export function setScene(info, surface, start) {
+  const finite = surface.z.flat().filter((v) => v !== null);
+  scene = {
+    info, surface, start,
+    // log_z adds δ to z - z_min: its lowest grid value is log10(δ).
+    logOffset: surface.log ? 10 ** Math.min(...finite) : 0,
+    fStar: info.global_minima.length ? Math.min(...info.global_minima.map((m) => m.value)) : null,
+    revision: `${info.id ?? info.label}`,
+  };
+}
+
+export function setStart(start) {
+  scene.start = start;
+  if (divs.contour.data) Plotly.restyle(divs.contour, { x: [[start[0]]], y: [[start[1]]] }, [2]);
+}
+
+// Height over the surface for the 3-D view, on the surface's own (possibly log) scale.
+function lift(loss) {
+  if (!scene.surface.log) return loss;
+  return Math.log10(Math.max(loss - scene.surface.z_min, 0) + scene.logOffset);
+}
+
+// The loss plot's y: the gap to the global minimum on a log axis, or the raw loss when no
+// minimum is known.
+function lossValue(loss) {
+  if (scene.fStar === null) return loss;
+  const gap = loss - scene.fStar;
+  return gap > 0 ? gap : null;
+}
+
+function lossAxisTitle() {
+  if (scene.fStar === null) return "loss";
+  return scene.fStar === 0 ? "loss (log scale)" : "loss − f* (log scale)";
+}
+
+function distances(row) {
+  return row.xy.map((point) => distanceToNearest(point, scene.info.global_minima));
+}
+
+// ---- the contour ----
+
+function contourBase() {
+  const { surface, info } = scene;
+  return [
+    {
+      type: "contour", x: surface.x, y: surface.y, z: surface.z, name: "landscape",
+      colorscale: LANDSCAPE_COLORSCALE, showscale: false, ncontours: 28,
+      contours: { coloring: "heatmap" }, line: { width: 0.6, color: "rgba(40,60,90,0.35)" },
+      hovertemplate: "(%{x:.3f}, %{y:.3f})<br>click to start here<extra></extra>",
+    },
+    {
+      type: "scatter", mode: "markers", name: "global minimum",
+      x: info.global_minima.map((m) => m.point[0]), y: info.global_minima.map((m) => m.point[1]),
+      marker: { symbol: "star", size: 16, color: "#ffffff", line: { color: "#1f2933", width: 1.5 } },
+      hovertemplate: "global minimum<br>(%{x:.4g}, %{y:.4g})<extra></extra>",
+    },
+    {
+      type: "scatter", mode: "markers", name: "start", x: [scene.start[0]], y: [scene.start[1]],
+      marker: { symbol: "circle", size: 11, color: "#ffffff", line: { color: "#1f2933", width: 2 } },
+      hovertemplate: "start (%{x:.4g}, %{y:.4g})<extra></extra>",
+    },
+  ];
+}
+
+function pathTrace(row) {
+  const faint = look.seeds > 1;
+  return {
+    type: "scatter", mode: "lines", name: look.name(row),
+    legendgroup: `series-${row.series}`, showlegend: look.firstOfGroup(row),
+    x: row.xy.map((p) => p[0]), y: row.xy.map((p) => p[1]),
+    customdata: row.steps.map((step, i) => [step, row.loss[i]]),
+    line: { color: look.color(row), width: faint ? 1 : 2.2 },
+    opacity: faint ? 0.4 : 0.95,
+    hovertemplate: `<b>${look.name(row)}</b><br>step %{customdata[0]}<br>`
+      + "x %{x:.4g}, y %{y:.4g}<br>loss %{customdata[1]:.4g}<extra></extra>",
+  };
+}
+
+// End markers, divergence crosses and Anon's refresh dots, each one trace for all rows.
+function contourMarkers(rows) {
+  const ends = rows.filter((row) => row.xy.length);
+  const diverged = ends.filter((row) => row.result?.diverged_at != null);
+  const refreshed = ends.filter((row) => row.optimizer === "anon");
+  const refreshPoints = refreshed.flatMap((row) => refreshIndices(row.steps)
+    .map((i) => ({ row, i })));
+  return [
+    {
+      type: "scatter", mode: "markers", name: "end", showlegend: false,
+      x: ends.map((row) => row.xy.at(-1)[0]), y: ends.map((row) => row.xy.at(-1)[1]),
+      customdata: ends.map((row) => [look.name(row), row.steps.at(-1), row.loss.at(-1)]),
+      marker: { symbol: "square", size: 9, color: ends.map(look.color),
+        line: { color: "#ffffff", width: 1.5 } },
+      hovertemplate: "<b>%{customdata[0]}</b> end<br>step %{customdata[1]}<br>"
+        + "x %{x:.4g}, y %{y:.4g}<br>loss %{customdata[2]:.4g}<extra></extra>",
+    },
+    {
+      type: "scatter", mode: "markers+text", name: "diverged", showlegend: false,
+      x: diverged.map((row) => row.xy.at(-1)[0]), y: diverged.map((row) => row.xy.at(-1)[1]),
+      text: diverged.map((row) => `diverged at step ${row.result.diverged_at}`),
+      textposition: "top center", textfont: { size: 12, color: "#b00020" },
+      marker: { symbol: "x-thin-open", size: 16, color: "#b00020", line: { width: 3 } },
+      hovertemplate: "%{text}<extra></extra>",
+    },
+    {
+      type: "scatter", mode: "markers", name: "Anon refresh (t = 1, 2, 4, …)",
+      showlegend: refreshPoints.length > 0,
+      x: refreshPoints.map(({ row, i }) => row.xy[i][0]),
+      y: refreshPoints.map(({ row, i }) => row.xy[i][1]),
+      customdata: refreshPoints.map(({ row, i }) => [look.name(row), row.steps[i]]),
+      marker: { symbol: "circle", size: 6, color: refreshPoints.map(({ row }) => look.color(row)),
+        line: { color: "#ffffff", width: 1 } },
+      hovertemplate: "<b>%{customdata[0]}</b><br>preconditioner refresh after step "
+        + "%{customdata[1]}<extra></extra>",
+    },
+  ];
+}
+
+function highlightTraces() {
+  return [
+    { type: "scatter", mode: "lines", name: "highlight casing", showlegend: false,
+      hoverinfo: "skip", x: [], y: [], line: { color: "#ffffff", width: 7 } },
+    { type: "scatter", mode: "lines", name: "highlighted", showlegend: false,
+      hoverinfo: "skip", x: [], y: [], line: { color: "#000000", width: 3.5 } },
+  ];
+}
+
+function contourLayout() {
+  const [[xMin, xMax], [yMin, yMax]] = scene.info.view_box;
+  return {
+    ...BASE_LAYOUT,
+    uirevision: scene.revision,
+    margin: { l: 48, r: 12, t: 36, b: 40 },
+    title: { text: `${scene.info.label}: trajectories`, x: 0.02, font: { size: 15 } },
+    xaxis: { range: [xMin, xMax], title: { text: "x" }, zeroline: false, constrain: "domain" },
+    yaxis: { range: [yMin, yMax], title: { text: "y" }, zeroline: false,
+      scaleanchor: "x", constrain: "domain" },
+    legend: { orientation: "h", x: 0, y: -0.1, yanchor: "top", font: { size: 12 } },
+  };
+}
+
+// ---- the 3-D surface ----
+
+function surfaceFigure(rows) {
+  const { surface } = scene;
+  const paths = rows.map((row) => ({
+    type: "scatter3d", mode: "lines", name: look.name(row), showlegend: false,
+    x: row.xy.map((p) => p[0]), y: row.xy.map((p) => p[1]), z: row.loss.map(lift),
+    line: { color: look.color(row), width: look.seeds > 1 ? 2 : 5 },
+    opacity: look.seeds > 1 ? 0.5 : 1,
+    hovertemplate: `<b>${look.name(row)}</b><br>x %{x:.4g}, y %{y:.4g}<extra></extra>`,
+  }));
+  return {
+    data: [
+      { type: "surface", x: surface.x, y: surface.y, z: surface.z, name: "landscape",
+        colorscale: LANDSCAPE_COLORSCALE, showscale: false, opacity: 0.92,
+        contours: { z: { show: true, usecolormap: false, color: "rgba(40,60,90,0.3)",
+          width: 1 } },
+        hovertemplate: "(%{x:.3f}, %{y:.3f})<extra></extra>" },
+      ...paths,
+    ],
+    layout: {
+      ...BASE_LAYOUT, uirevision: scene.revision,
+      margin: { l: 0, r: 0, t: 36, b: 0 },
+      title: { text: "Surface", x: 0.02, font: { size: 15 } },
+      scene: {
+        xaxis: { title: { text: "x" }, nticks: 5 }, yaxis: { title: { text: "y" }, nticks: 5 },
+        zaxis: { title: { text: surface.log ? "log f" : "f" }, nticks: 4 },
+        camera: { eye: { x: 1.05, y: -1.15, z: 0.75 } },
+        aspectmode: "manual", aspectratio: { x: 1, y: 1, z: 0.5 },
+      },
+    },
+  };
+}
+
+// ---- loss and distance vs step ----
+
+// One line per row while streaming; median and 10-90% band per series once several seeds ran.
+function metricTraces(rows, values, unit) {
+  if (look.seeds === 1 || !run?.done) {
+    return rows.map((row) => ({
+      type: "scatter", mode: "lines", name: look.name(row),
+      legendgroup: `series-${row.series}`, showlegend: false,
+      x: row.steps, y: values(row),
+      line: { color: look.color(row), width: look.seeds > 1 ? 1 : 2 },
+      opacity: look.seeds > 1 ? 0.4 : 1,
+      hovertemplate: `<b>${look.name(row)}</b><br>step %{x}<br>${unit} %{y:.4g}<extra></extra>`,
+    }));
+  }
+  const groups = new Map();
+  for (const row of rows) {
+    const key = look.groupKey(row);
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key).push(row);
+  }
+  return [...groups.values()].flatMap((group) => {
+    const band = seedBand(group, values);
+    const color = look.color(group[0]);
+    const name = look.name(group[0]);
+    return [
+      { type: "scatter", mode: "lines", x: band.steps, y: band.low, showlegend: false,
+        line: { width: 0, color }, hoverinfo: "skip", name: `${name} 10%` },
+      { type: "scatter", mode: "lines", x: band.steps, y: band.high, showlegend: false,
+        fill: "tonexty", fillcolor: withAlpha(color, 0.18), line: { width: 0, color },
+        hoverinfo: "skip", name: `${name} 90%` },
+      { type: "scatter", mode: "lines", x: band.steps, y: band.median, showlegend: false,
+        name: `${name} median`, line: { color, width: 2.2 },
+        hovertemplate: `<b>${name}</b> median of ${group.length} seeds<br>step %{x}<br>`
+          + `${unit} %{y:.4g}<extra></extra>` },
+    ];
+  });
+}
+
+function withAlpha(color, alpha) {
+  if (color.startsWith("rgb(")) return color.replace("rgb(", "rgba(").replace(")", `,${alpha})`);
+  const n = Number.parseInt(color.slice(1), 16);
+  return `rgba(${(n >> 16) & 255},${(n >> 8) & 255},${n & 255},${alpha})`;
+}
+
+function metricLayout(title, yTitle, logY) {
+  return {
+    ...BASE_LAYOUT, uirevision: scene.revision,
+    margin: { l: 60, r: 12, t: 36, b: 40 },
+    title: { text: title, x: 0.02, font: { size: 15 } },
+    xaxis: { title: { text: "step" }, zeroline: false },
+    yaxis: { title: { text: yTitle }, type: logY ? "log" : "linear", exponentformat: "power" },
+    showlegend: false,
+  };
+}
+
+function lossFigure(rows) {
+  const values = (row) => row.loss.map(lossValue);
+  return { data: metricTraces(rows, values, "loss"),
+    layout: metricLayout("Loss vs step", lossAxisTitle(), scene.fStar !== null) };
+}
+
+function distanceFigure(rows) {
+  const layout = metricLayout("Distance to the nearest minimum", "distance (log scale)", true);
+  if (!scene.info.global_minima.length) {
+    layout.annotations = [{ text: "This landscape has no known global minimum.",
+      showarrow: false, xref: "paper", yref: "paper", x: 0.5, y: 0.5 }];
+    return { data: [], layout };
+  }
+  return { data: metricTraces(rows, distances, "distance"), layout };
+}
+
+// ---- whole redraws ----
+
+// `style`: {color(row), name(row), groupKey(row), firstOfGroup(row), seeds}.
+export function drawRun(newRun, style) {
+  run = newRun;
+  look = style;
+  const rows = run?.rows ?? [];
+  drawnPoints = rows.map((row) => row.steps.length);
+  const contourData = [...contourBase(), ...rows.map(pathTrace)];
+  if (run?.done) contourData.push(...contourMarkers(rows));
+  highlightTrace = run?.done ? contourData.length + 1 : -1;
+  if (run?.done) contourData.push(...highlightTraces());
+  Plotly.react(divs.contour, contourData, contourLayout(), config("contour"));
+  bindContourClick();
+  const surface = surfaceFigure(rows);
+  Plotly.react(divs.surface, surface.data, surface.layout, config("surface"));
+  const loss = lossFigure(rows);
+  Plotly.react(divs.loss, loss.data, loss.layout, config("loss"));
+  const distance = distanceFigure(rows);
+  Plotly.react(divs.distance, distance.data, distance.layout, config("distance"));
+}
+
+// New points of the streaming run: drawn at the next animation frame, all plots at once.
+export function queueStreamedPoints() {
+  if (frameQueued) return;
+  frameQueued = true;
+  requestAnimationFrame(() => {
+    frameQueued = false;
+    extendPlots();
+  });
+}
+
+function extendPlots() {
+  if (!run || run.done) return;
+  const fresh = run.rows.map((row, r) => ({ row, from: drawnPoints[r] }))
+    .filter(({ row, from }) => row.steps.length > from);
+  if (!fresh.length) return;
+  const take = (fn) => fresh.map(({ row, from }) => fn(row).slice(from));
+  const indices = fresh.map(({ row }) => row.row);
+  Plotly.extendTraces(divs.contour, {
+    x: take((row) => row.xy.map((p) => p[0])), y: take((row) => row.xy.map((p) => p[1])),
+    customdata: take((row) => row.steps.map((step, i) => [step, row.loss[i]])),
+  }, indices.map((i) => i + CONTOUR_BASE_TRACES));
+  Plotly.extendTraces(divs.surface, {
+    x: take((row) => row.xy.map((p) => p[0])), y: take((row) => row.xy.map((p) => p[1])),
+    z: take((row) => row.loss.map(lift)),
+  }, indices.map((i) => i + 1));
+  Plotly.extendTraces(divs.loss, {
+    x: take((row) => row.steps), y: take((row) => row.loss.map(lossValue)),
+  }, indices);
+  if (scene.info.global_minima.length) {
+    Plotly.extendTraces(divs.distance, { x: take((row) => row.steps), y: take(distances) },
+      indices);
+  }
+  for (const { row } of fresh) drawnPoints[row.row] = row.steps.length;
+}
+
+// ---- the gamma fan ----
+
+export function gammaColor(gamma) {
+  return viridis((gamma - GAMMA_RANGE[0]) / (GAMMA_RANGE[1] - GAMMA_RANGE[0]));
+}
+
+// Thicken one path on the contour (the row whose gamma the slider names) and mark its gamma
+// on the final-loss plot. Cheap enough for every animation frame: two restyles, one relayout.
+export function highlightRow(row, gamma) {
+  if (highlightTrace >= 0 && divs.contour.data) {
+    const xs = row ? row.xy.map((p) => p[0]) : [];
+    const ys = row ? row.xy.map((p) => p[1]) : [];
+    Plotly.restyle(divs.contour, { x: [xs, xs], y: [ys, ys],
+      "line.color": ["#ffffff", row ? look.color(row) : "#000000"] },
+    [highlightTrace - 1, highlightTrace]);
+  }
+  if (divs.gamma.data) {
+    Plotly.relayout(divs.gamma, { "shapes[0].x0": gamma, "shapes[0].x1": gamma });
+  }
+}
+
+// Final loss vs gamma for the fan `rows` (one per gamma; the first seed when several).
+export function drawGammaPlot(rows, gamma) {
+  const sorted = [...rows].sort((a, b) => a.hparams.gamma - b.hparams.gamma);
+  const finalValue = (row) => lossValue(row.result?.final_loss ?? row.loss.at(-1));
+  const layout = {
+    ...BASE_LAYOUT,
+    margin: { l: 60, r: 12, t: 36, b: 40 },
+    title: { text: "Final loss vs gamma", x: 0.02, font: { size: 15 } },
+    xaxis: { title: { text: "gamma" }, zeroline: false, range: [GAMMA_RANGE[0] - 0.1, GAMMA_RANGE[1] + 0.1] },
+    yaxis: { title: { text: lossAxisTitle() }, type: scene.fStar !== null ? "log" : "linear",
+      exponentformat: "power" },
+    showlegend: false,
+    shapes: [{ type: "line", xref: "x", yref: "paper", x0: gamma, x1: gamma, y0: 0, y1: 1,
+      line: { color: "#1f2933", width: 1.5, dash: "dot" } }],
+  };
+  Plotly.react(divs.gamma, [{
+    type: "scatter", mode: "lines+markers", name: "final loss",
+    x: sorted.map((row) => row.hparams.gamma), y: sorted.map(finalValue),
+    customdata: sorted.map((row) => (row.result?.diverged_at != null
+      ? `diverged at step ${row.result.diverged_at}` : "")),
+    line: { color: "#9aa5b1", width: 1.5 },
+    marker: { size: 11, color: sorted.map((row) => row.hparams.gamma), cmin: GAMMA_RANGE[0],
+      cmax: GAMMA_RANGE[1], colorscale: VIRIDIS_COLORSCALE, line: { color: "#fff", width: 1 },
+      colorbar: { title: { text: "γ" }, thickness: 10, len: 0.8 } },
+    hovertemplate: "gamma %{x}<br>final loss %{y:.4g}<br>%{customdata}<extra></extra>",
+  }], layout, config("gamma"));
+}
+
+export function clearGammaPlot() {
+  if (divs.gamma.data) Plotly.purge(divs.gamma);
+}
+
+// `callback([x, y])` when the contour is clicked (bound once the contour exists).
+let contourClick = null;
+let contourClickBound = false;
+export function onContourClick(callback) {
+  contourClick = callback;
+  bindContourClick();
+}
+
+function bindContourClick() {
+  if (contourClickBound || !contourClick || !divs.contour.on) return;
+  contourClickBound = true;
+  divs.contour.on("plotly_click", (event) => {
+    const point = event.points[0];
+    if (point) contourClick([point.x, point.y]);
+  });
+}
+
+// Plotly's responsive mode follows window resizes; a layout change needs a nudge.
+export function resizePlots() {
+  for (const div of Object.values(divs)) if (div.data) Plotly.Plots.resize(div);
+}

@@ -1,0 +1,86 @@
+// The page's whole state as plain data, and its round trip through the URL fragment. DOM-free:
+// the permalink of a run is exactly `#state=` + this state as JSON.
+
+import { seriesColor } from "./colors.js";
+
+const FRAGMENT_KEY = "state=";
+// The view box of typed functions: the API's default for expressions.
+export const EXPRESSION_VIEW_BOX = [[-3, 3], [-3, 3]];
+
+// A state from a preset of GET /api/presets.
+export function stateFromPreset(preset) {
+  const spec = preset.spec;
+  const seeds = spec.seeds ?? [0];
+  return {
+    preset: preset.id,
+    landscape: structuredClone(spec.landscape),
+    noise: structuredClone(spec.noise ?? { kind: "none" }),
+    seeds: seeds.length,
+    start: spec.start ?? null,
+    steps: spec.steps,
+    clip: spec.clip_grad_norm ?? null,
+    series: spec.series.map((series, index) => ({
+      optimizer: series.optimizer,
+      hparams: { ...series.hparams },
+      label: series.label ?? "",
+      color: seriesColor(index),
+      sweep: series.sweep ? structuredClone(series.sweep) : null,
+    })),
+    gamma: preset.view?.gamma_slider ? 1 : null,
+    narration: true,
+  };
+}
+
+// The body of POST /api/runs for `state`; `maxPoints` bounds the points sent per row.
+export function toRunSpec(state, maxPoints) {
+  const spec = {
+    landscape: state.landscape.expression !== undefined
+      ? { expression: state.landscape.expression }
+      : { id: state.landscape.id, params: state.landscape.params ?? {} },
+    noise: state.noise.kind === "none" ? null : state.noise,
+    seeds: Array.from({ length: state.seeds }, (_, seed) => seed),
+    start: state.start,
+    steps: state.steps,
+    clip_grad_norm: state.clip,
+    series: state.series.map((series) => {
+      const entry = { optimizer: series.optimizer, hparams: series.hparams };
+      if (series.label) entry.label = series.label;
+      if (series.sweep) entry.sweep = series.sweep;
+      return entry;
+    }),
+  };
+  if (maxPoints !== undefined) spec.max_points = maxPoints;
+  return spec;
+}
+
+// Points per row to ask for: every step, unless that would send more than ~400k points.
+export function pointsPerRow(state) {
+  const rows = state.series.reduce(
+    (sum, series) => sum + (series.sweep ? series.sweep.values.length : 1) * state.seeds, 0);
+  return Math.min(state.steps + 1, Math.max(2001, Math.floor(400_000 / Math.max(rows, 1))));
+}
+
+export function encodeFragment(state) {
+  return `#${FRAGMENT_KEY}${encodeURIComponent(JSON.stringify(state))}`;
+}
+
+// The state in a URL fragment, or null when there is none or it is not a state.
+export function decodeFragment(hash) {
+  const text = hash.startsWith("#") ? hash.slice(1) : hash;
+  if (!text.startsWith(FRAGMENT_KEY)) return null;
+  let state;
+  try {
+    state = JSON.parse(decodeURIComponent(text.slice(FRAGMENT_KEY.length)));
+  } catch {
+    return null;
+  }
+  const valid = state && typeof state === "object" && state.landscape && state.noise
+    && Array.isArray(state.series) && state.series.length > 0
+    && Number.isInteger(state.steps) && Number.isInteger(state.seeds);
+  return valid ? state : null;
+}
+
+// The series whose sweep runs over Anon's gamma: the one the gamma slider drives.
+export function gammaSeriesIndex(state) {
+  return state.series.findIndex((series) => series.sweep?.param === "gamma");
+}

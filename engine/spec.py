@@ -32,6 +32,7 @@ from landscapes import (
     expression_landscape,
     get_landscape,
 )
+from landscapes.landscape import validate_view_box
 from optimizers.registry import OptimizerEntry, UnknownOptimizerError, get_optimizer
 
 __all__ = ["BudgetError", "LandscapeRef", "Limits", "RunSpec", "SeriesSpec", "SweepSpec"]
@@ -67,6 +68,11 @@ class LandscapeRef(_Strict):
     expression: str | None = Field(
         None, description="A function of x and y, e.g. 'x**2 + 3*y**2' (instead of id)."
     )
+    view_box: tuple[Point, Point] | None = Field(
+        None,
+        description="[[xmin, xmax], [ymin, ymax]] for an expression (default [-3, 3]^2); it sets "
+        "the default start and the divergence bound.",
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> LandscapeRef:
@@ -74,6 +80,8 @@ class LandscapeRef(_Strict):
             raise ValueError("give exactly one of 'id' and 'expression'")
         if self.expression is not None and self.params:
             raise ValueError("params apply to registry landscapes only, not to an expression")
+        if self.expression is None and self.view_box is not None:
+            raise ValueError("view_box applies to an expression; registry landscapes have theirs")
         return self
 
     @field_validator("id")
@@ -96,6 +104,13 @@ class LandscapeRef(_Strict):
                 raise ValueError(f"{error} (at character {error.position})") from None
         return value
 
+    @field_validator("view_box")
+    @classmethod
+    def _valid_box(cls, value):
+        if value is not None:
+            validate_view_box(value)
+        return value
+
     @model_validator(mode="after")
     def _valid_params(self) -> LandscapeRef:
         if self.id is not None:
@@ -107,9 +122,12 @@ class LandscapeRef(_Strict):
 
     def resolve(self) -> tuple[Landscape, Any]:
         """The landscape and its validated parameters."""
-        landscape = (
-            get_landscape(self.id) if self.id is not None else expression_landscape(self.expression)
-        )
+        if self.id is not None:
+            landscape = get_landscape(self.id)
+        elif self.view_box is not None:
+            landscape = expression_landscape(self.expression, view_box=self.view_box)
+        else:
+            landscape = expression_landscape(self.expression)
         return landscape, landscape.make_params(self.params)
 
 

@@ -212,3 +212,24 @@ def test_budget_names_the_field(limits, field):
     with pytest.raises(BudgetError) as info:
         check_budget(run, limits)
     assert info.value.loc == (field,)
+
+
+def test_expression_view_box_sets_the_default_start_and_bound():
+    landscape = {"expression": "(x - 8)**2 + (y - 8)**2", "view_box": [[5.0, 11.0], [5.0, 11.0]]}
+    result = run_to_result(spec(landscape=landscape, steps=50))
+    (row,) = result["series"]
+    assert row["start"] == [6.0, 10.0]  # 2/3 of the way from the centre to the top-left corner
+    assert row["diverged_at"] is None
+    assert row["loss"][-1] < row["loss"][0]
+
+
+@pytest.mark.parametrize(
+    "landscape",
+    [
+        {"id": "rosenbrock", "view_box": [[0, 1], [0, 1]]},
+        {"expression": "x*y", "view_box": [[1, 0], [0, 1]]},
+    ],
+)
+def test_view_box_is_checked(landscape):
+    with pytest.raises(ValueError, match="view_box"):
+        spec(landscape=landscape)

@@ -12,7 +12,7 @@ TORCH_SPEC ?= torch==2.13.0
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench clean
+.PHONY: run test lint format bench smoke clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,11 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/optimizer_step.py
 	$(BIN)/python bench/engine_throughput.py
+
+# Build the Docker image with podman and check it end to end (root; see scripts/container-smoke.sh).
+smoke:
+	sh ../shared/tools/container-setup.sh
+	scripts/container-smoke.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

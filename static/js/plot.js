@@ -40,6 +40,8 @@ function config(name) {
   return {
     responsive: true,
     displaylogo: false,
+    // plotly.js 4 offers "Share chart" (an upload to Plotly's cloud): never from a classroom page.
+    showSendToCloud: false,
     modeBarButtonsToRemove: ["lasso2d", "select2d", "autoScale2d"],
     toImageButtonOptions: { format: "png", filename: `optiscope-${name}`, scale: 2 },
   };

@@ -1,10 +1,21 @@
-"""The ``optiscope demo`` command prints real trajectories and reports divergence as data."""
+"""The ``optiscope`` command line: ``demo`` prints real trajectories and reports divergence as
+data; ``run`` answers exactly what the API answers; ``render`` writes a standalone figure."""
 
 from __future__ import annotations
 
-import torch
+import json
+import re
+import sys
+from pathlib import Path
 
+import pytest
+import torch
+from plotly.offline import get_plotlyjs
+
+from app import cli
 from app.cli import main, run_trajectory
+from app.presets import get_preset, list_presets
+from engine import RunSpec, run_to_result
 from landscapes import get_landscape
 from optimizers import Anon
 
@@ -37,3 +48,134 @@ def test_demo_prints_every_optimizer_and_reports_divergence(capsys):
 def test_hparams_reach_the_optimizer(capsys):
     main(["demo", "--steps", "5", "--optimizers", "anon", "--hparam", "gamma=1"])
     assert "'gamma': 1.0" in capsys.readouterr().out
+
+
+# --- optiscope run / render -------------------------------------------------------------------
+
+SPEC = {
+    "landscape": {"id": "rosenbrock"},
+    "noise": {"kind": "gaussian", "sigma": 0.5},
+    "seeds": [0, 1],
+    "steps": 60,
+    "series": [
+        {"optimizer": "adam", "hparams": {"lr": 0.01}},
+        {
+            "optimizer": "anon",
+            "hparams": {"lr": 0.001},
+            "sweep": {"param": "gamma", "values": [0, 1]},
+        },
+    ],
+}
+
+
+@pytest.fixture
+def spec_file(tmp_path) -> Path:
+    path = tmp_path / "spec.json"
+    path.write_text(json.dumps(SPEC))
+    return path
+
+
+@pytest.mark.parametrize("to_file", [False, True], ids=["stdout", "output-file"])
+def test_run_gives_the_apis_json_answer(client, spec_file, tmp_path, capsys, to_file):
+    answer = client.post("/api/runs", json=SPEC)
+    assert answer.status_code == 200
+    output = tmp_path / "result.json"
+    assert main(["run", str(spec_file), *(["-o", str(output)] if to_file else [])]) == 0
+    printed = output.read_text() if to_file else capsys.readouterr().out
+    assert printed == answer.text + "\n"  # byte for byte, as the API serialises it
+
+
+def test_run_with_a_progress_bar_gives_the_same_result(client, spec_file, capsys, monkeypatch):
+    answer = client.post("/api/runs", json=SPEC).json()
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    monkeypatch.setattr(cli, "PROGRESS_SECONDS", 0.0)  # a chunk, and a redraw, every step
+    assert main(["run", str(spec_file)]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out) == answer
+    assert "100%  60/60 steps" in captured.err.splitlines()[-1]
+    assert captured.err.count("\r") == 61
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"series": [{"optimizer": "adam", "hparams": {"lr": -1}}]}, "series.0.hparams: lr: Input"),
+        ({"landscape": {"id": "nowhere"}}, "landscape.id: unknown landscape 'nowhere'"),
+        ({"steps": 25_000}, "steps: steps must be at most 20000"),
+    ],
+    ids=["hparam", "landscape", "budget"],
+)
+def test_run_refuses_an_invalid_spec_naming_the_field(tmp_path, capsys, change, message):
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps({**SPEC, **change}))
+    assert main(["run", str(path)]) == 2
+    captured = capsys.readouterr()
+    assert message in captured.err
+    assert "Traceback" not in captured.err
+    assert captured.out == ""
+
+
+def test_run_applies_the_servers_budget_from_the_environment(spec_file, capsys, monkeypatch):
+    monkeypatch.setenv("OPTISCOPE_MAX_STEPS", "50")
+    assert main(["run", str(spec_file)]) == 2
+    assert "steps: steps must be at most 50" in capsys.readouterr().err
+
+
+def test_run_refuses_a_file_that_is_not_json(tmp_path, capsys):
+    path = tmp_path / "spec.json"
+    path.write_text("{'landscape': 1}")
+    assert main(["run", str(path)]) == 2
+    assert "is not valid JSON" in capsys.readouterr().err
+
+
+def test_render_writes_standalone_html_with_the_data(spec_file, tmp_path, capsys):
+    output = tmp_path / "figure.html"
+    assert main(["render", str(spec_file), "-o", str(output), "--resolution", "30"]) == 0
+    assert f"wrote {output}" in capsys.readouterr().out
+    html = output.read_text(encoding="utf-8")
+    result = run_to_result(RunSpec.model_validate(SPEC))
+    compact = {"separators": (",", ":")}
+    for label in ("Adam", "Anon gamma=0", "Anon gamma=1"):
+        rows = [row for row in result["series"] if row["label"] == label]
+        # One path trace per label: the rows' x coordinates joined by gaps, exactly.
+        xs = [value for row in rows for value in [*(xy[0] for xy in row["trajectory"]), None]]
+        assert f'"name":"{label}"' in html
+        assert json.dumps(xs, **compact)[1:-1] in html
+    # The spec travels with the figure (layout.meta.spec), so it can be run again.
+    meta, _ = json.JSONDecoder().raw_decode(html, html.index('"meta":') + len('"meta":'))
+    assert RunSpec.model_validate(meta["spec"]) == RunSpec.model_validate(SPEC)
+
+    # plotly.js is inlined verbatim. Its own code holds URL strings (map tiles, plotly.com)
+    # that a figure without maps never fetches; everything else in the file has no URL at all,
+    # so there is no <script src>, <link href> or CDN to load.
+    plotly_js = get_plotlyjs()
+    assert html.count(plotly_js) == 1
+    rest = html.replace(plotly_js, "")
+    assert re.findall(r"https?://|cdn\.|<link|<script[^>]*\ssrc=", rest) == []
+    assert re.search(r'"showSendToCloud": ?false', rest)  # no button that uploads the figure
+
+
+def test_render_list_shows_the_presets_of_the_page(capsys):
+    assert main(["render", "--list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    presets = list_presets()
+    assert len(lines) == len(presets)
+    for line, preset in zip(lines, presets, strict=True):
+        assert line.split(maxsplit=1) == [preset.id, preset.title]
+
+
+def test_render_a_preset_to_its_default_file_name(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    preset = get_preset("andi-normalized")
+    assert main(["render", preset.id, "--resolution", "20", "--quiet"]) == 0
+    assert capsys.readouterr().out == ""
+    html = (tmp_path / f"{preset.id}.html").read_text(encoding="utf-8")
+    assert json.dumps(preset.title)[1:-1] in html
+    assert '"name":"ANDI"' in html
+
+
+def test_render_refuses_an_unknown_preset(capsys):
+    assert main(["render", "no-such-preset"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown preset 'no-such-preset'" in err
+    assert "tour" in err

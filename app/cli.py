@@ -6,9 +6,9 @@
 - ``optiscope render PRESET|SPEC.json -o out.html`` runs a preset of the page or a spec and
   writes a standalone interactive figure (Plotly inlined, opens offline); ``--list`` shows the
   presets.
-- ``optiscope demo`` runs real optimizers from the registry on a landscape from the registry and
-  prints the trajectories: a table of sampled steps for each optimizer, then a summary. All
-  optimizers share one start point; each runs its own ``(1, 2)`` parameter tensor in float64.
+- ``optiscope demo`` runs real optimizers from the registry on a landscape from the registry
+  through the engine and prints the trajectories: a table of sampled steps for each optimizer,
+  then a summary.
 
 Invalid input ends with a one-line message naming the field and exit status 2, never a
 traceback.
@@ -25,7 +25,6 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-import torch
 from pydantic import ValidationError
 
 from app.presets import UnknownPresetError, get_preset, list_presets
@@ -33,13 +32,11 @@ from app.render import DEFAULT_RESOLUTION, build_figure, write_standalone_html
 from app.settings import Settings
 from engine import BudgetError, RunSpec, check_budget, collect_result, plan_run, run_events
 from engine.runner import RunEvent, RunPlan
-from landscapes import get_landscape, list_landscapes
+from landscapes import list_landscapes
 from landscapes.surface import MAX_RESOLUTION
 from optimizers.registry import get_optimizer, list_optimizers
 
 DEFAULT_OPTIMIZERS = ("ano", "anolog", "anon", "andi", "yogi", "adam", "sgd")
-# Beyond this distance from the view box a run counts as diverged (and stops).
-DIVERGENCE_FACTOR = 1e3
 # Exit status of invalid input (argparse uses 2 for its own usage errors too).
 EXIT_INVALID = 2
 EXIT_INTERRUPTED = 130
@@ -51,79 +48,65 @@ class CliError(Exception):
     """Invalid input or an impossible request: printed as one line, exit status 2."""
 
 
-def run_trajectory(
-    optimizer_id: str,
-    landscape_id: str,
-    start: tuple[float, float],
-    steps: int,
-    hparams: dict[str, float],
-) -> tuple[list[tuple[float, float, float]], int | None]:
-    """Positions and clean losses after each step, and the step a run diverged at (or None)."""
-    landscape = get_landscape(landscape_id)
-    f = landscape.bind()
-    entry = get_optimizer(optimizer_id)
-    (xmin, xmax), (ymin, ymax) = landscape.view_box
-    limit = DIVERGENCE_FACTOR * max(xmax - xmin, ymax - ymin, abs(xmin), abs(xmax))
-    point = torch.tensor([list(start)], dtype=torch.float64, requires_grad=True)
-    optimizer = entry.build([point], hparams, independent_rows=True)
-    path = []
-    for step in range(1, steps + 1):
-        optimizer.zero_grad()
-        f(point).sum().backward(create_graph=entry.needs_create_graph)
-        optimizer.step()
-        x, y = point.detach()[0].tolist()
-        with torch.no_grad():
-            loss = float(f(point.detach())[0])
-        if not all(map(math.isfinite, (x, y, loss))) or max(abs(x), abs(y)) > limit:
-            return path, step
-        path.append((x, y, loss))
-    return path, None
-
-
 def _parse_hparams(pairs: Sequence[str]) -> dict[str, float]:
     values = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep:
-            raise SystemExit(f"--hparam expects NAME=VALUE, got {pair!r}")
+            raise CliError(f"--hparam expects NAME=VALUE, got {pair!r}")
         try:
             values[name] = float(value)
         except ValueError:
-            raise SystemExit(f"--hparam {name}: {value!r} is not a number") from None
+            raise CliError(f"--hparam {name}: {value!r} is not a number") from None
     return values
 
 
-def demo(args: argparse.Namespace) -> int:
-    landscape = get_landscape(args.landscape)
-    start = tuple(args.start) if args.start else landscape.default_start
-    minima = landscape.global_minima()
-    print(f"{landscape.label}: start {start}, {args.steps} steps, float64")
-    if minima:
-        described = ", ".join(f"({m.point[0]:g}, {m.point[1]:g})" for m in minima)
-        print(f"global minima: {described}")
-    summary = []
+def demo_spec(args: argparse.Namespace) -> RunSpec:
+    """One series per optimizer, each with ``--lr`` and the ``--hparam`` values it accepts."""
+    hparams = {"lr": args.lr, **_parse_hparams(args.hparam)}
+    series = []
     for optimizer_id in args.optimizers:
-        hparams = {"lr": args.lr, **_parse_hparams(args.hparam)}
-        entry = get_optimizer(optimizer_id)
-        accepted = {k: v for k, v in hparams.items() if k in entry.hparams.model_fields}
-        path, diverged_at = run_trajectory(
-            optimizer_id, args.landscape, start, args.steps, accepted
+        fields = get_optimizer(optimizer_id).hparams.model_fields
+        series.append(
+            {
+                "optimizer": optimizer_id,
+                "hparams": {k: v for k, v in hparams.items() if k in fields},
+            }
         )
-        print(f"\n{entry.label} {accepted}")
+    data = {"landscape": {"id": args.landscape}, "steps": args.steps, "series": series}
+    if args.start:
+        data["start"] = list(args.start)
+    return spec_from_json(data, "the demo's options")
+
+
+def demo(args: argparse.Namespace) -> int:
+    """Print sampled steps of every optimizer's trajectory, then a summary (via the engine)."""
+    spec = demo_spec(args)
+    result = execute(plan_within_budget(spec, "cpu"), show_progress=False)
+    landscape = result["landscape"]
+    first = result["series"][0]
+    print(f"{landscape['label']}: start {tuple(first['start'])}, {spec.steps} steps, float64")
+    if landscape["global_minima"]:
+        points = ", ".join(
+            f"({x:g}, {y:g})" for x, y in (m["point"] for m in landscape["global_minima"])
+        )
+        print(f"global minima: {points}")
+    for row in result["series"]:
+        print(f"\n{row['label']} {spec.series[row['series']].hparams}")
         print(f"{'step':>6} {'x':>12} {'y':>12} {'loss':>14}")
-        for step, (x, y, loss) in enumerate(path, start=1):
-            if step % args.every == 0 or step == len(path):
+        last = row["steps"][-1]
+        for step, (x, y), loss in zip(row["steps"], row["trajectory"], row["loss"], strict=True):
+            if (step % args.every == 0 and step > 0) or step == last:
                 print(f"{step:>6} {x:>12.6f} {y:>12.6f} {loss:>14.6e}")
-        if diverged_at is not None:
-            print(f"  diverged at step {diverged_at}")
-        final = path[-1] if path else (*start, float("nan"))
-        distance = min((math.dist(final[:2], m.point) for m in minima), default=float("nan"))
-        summary.append((entry.label, final[2], distance, diverged_at))
+        if row["diverged_at"] is not None:
+            print(f"  diverged at step {row['diverged_at']}")
 
     print(f"\n{'optimizer':<12} {'final loss':>14} {'to minimum':>12}  diverged")
-    for label, loss, distance, diverged_at in summary:
-        flag = "" if diverged_at is None else f"at step {diverged_at}"
-        print(f"{label:<12} {loss:>14.6e} {distance:>12.6f}  {flag}")
+    for row in result["series"]:
+        flag = "" if row["diverged_at"] is None else f"at step {row['diverged_at']}"
+        distance = row["distance_to_minimum"]
+        shown = f"{distance:>12.6f}" if distance is not None else f"{'-':>12}"
+        print(f"{row['label']:<12} {row['final_loss']:>14.6e} {shown}  {flag}")
     return 0
 
 

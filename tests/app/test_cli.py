@@ -13,25 +13,28 @@ import torch
 from plotly.offline import get_plotlyjs
 
 from app import cli
-from app.cli import main, run_trajectory
+from app.cli import main
 from app.presets import get_preset, list_presets
 from engine import RunSpec, run_to_result
 from landscapes import get_landscape
 from optimizers import Anon
 
 
-def test_trajectory_equals_a_direct_optimizer_run():
-    path, diverged_at = run_trajectory("anon", "rosenbrock", (-2.0, 2.0), 40, {"lr": 1e-3})
-    assert diverged_at is None
+def test_demo_prints_the_real_trajectory_of_a_direct_optimizer_run(capsys):
+    main(["demo", "--steps", "40", "--every", "10", "--optimizers", "anon", "--lr", "0.001"])
+    printed = re.findall(r"^\s+(\d+)\s+(\S+)\s+(\S+)\s+(\S+)$", capsys.readouterr().out, re.M)
+    assert [int(step) for step, *_ in printed] == [10, 20, 30, 40]
     f = get_landscape("rosenbrock").bind()
     p = torch.tensor([[-2.0, 2.0]], dtype=torch.float64, requires_grad=True)
     opt = Anon([p], lr=1e-3)
-    for x, y, loss in path:
+    expected = {}
+    for step in range(1, 41):
         opt.zero_grad()
         f(p).sum().backward()
         opt.step()
-        assert (x, y) == tuple(p.detach()[0].tolist())
-        assert loss == float(f(p.detach())[0])
+        expected[step] = (*p.detach()[0].tolist(), float(f(p.detach())[0]))
+    for step, x, y, loss in printed:
+        assert (float(x), float(y), float(loss)) == pytest.approx(expected[int(step)], rel=1e-6)
 
 
 def test_demo_prints_every_optimizer_and_reports_divergence(capsys):

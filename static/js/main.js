@@ -32,6 +32,14 @@ let gammaController = null;
 let runTimer = 0;
 let gammaTimer = 0;
 let surfaceController = null;
+// Replay: the step the scrubber shows, whether it is playing, and from where and when.
+let replayStep = null;
+let replayPlaying = false;
+let replayFrameQueued = false;
+let replayOrigin = null;
+// A replay crosses a whole run in this long, whatever its length and however slowly the browser
+// draws (steps follow the clock, frames are skipped).
+const REPLAY_SECONDS = 4;
 
 // ---- status, errors, progress ----
 
@@ -95,8 +103,63 @@ function shownRun() {
 
 function redraw() {
   plot.drawRun(shownRun(), rowStyle());
+  if (replayStep !== null) plot.showStep(replayStep);
   updateGammaPanel();
   renderResults();
+}
+
+// ---- replay of a finished run ----
+
+function resetReplay() {
+  replayPlaying = false;
+  replayStep = null;
+  const steps = run?.done ? run.meta.steps : 0;
+  $("replay").hidden = !run?.done;
+  $("scrubber").max = String(steps);
+  $("scrubber").value = String(steps);
+  showReplayState();
+}
+
+function showReplayState() {
+  const steps = Number($("scrubber").max);
+  const shown = replayStep ?? steps;
+  $("scrubber-step").textContent = `step ${shown} of ${steps}`;
+  $("play").textContent = replayPlaying ? "❚❚ Pause" : "▶ Play";
+  $("play").setAttribute("aria-pressed", String(replayPlaying));
+}
+
+// Show `step` at the next animation frame (the last step shows the whole run).
+function seekReplay(step) {
+  const steps = Number($("scrubber").max);
+  replayStep = step >= steps ? null : step;
+  $("scrubber").value = String(step);
+  showReplayState();
+  if (replayFrameQueued) return;
+  replayFrameQueued = true;
+  requestAnimationFrame(() => {
+    replayFrameQueued = false;
+    plot.showStep(replayStep, !replayPlaying || replayStep === null);
+  });
+}
+
+function replayTick(now) {
+  if (!replayPlaying) return;
+  const steps = Number($("scrubber").max);
+  replayOrigin ??= { time: now, step: replayStep ?? 0 };
+  const elapsed = (now - replayOrigin.time) / 1000;
+  const next = Math.min(steps, Math.round(replayOrigin.step + (elapsed / REPLAY_SECONDS) * steps));
+  if (next >= steps) replayPlaying = false;
+  seekReplay(next);
+  if (replayPlaying) requestAnimationFrame(replayTick);
+}
+
+function togglePlay() {
+  replayPlaying = !replayPlaying;
+  replayOrigin = null;
+  if (replayPlaying && replayStep === null) seekReplay(0); // from the start after an end
+  showReplayState();
+  if (replayPlaying) requestAnimationFrame(replayTick);
+  else seekReplay(Number($("scrubber").value)); // paused: bring the 3-D view up to date
 }
 
 function changed(...kinds) {
@@ -175,6 +238,7 @@ async function startRun() {
       meta: (meta) => {
         run = newRun(meta);
         extraGammaRows = [];
+        resetReplay();
         redraw();
       },
       chunk: (chunk) => {
@@ -184,6 +248,7 @@ async function startRun() {
       },
       done: (done) => {
         finishRun(run, done);
+        resetReplay();
         redraw();
         // A counter of finished runs: lets scripts and tests wait for the next one.
         document.body.dataset.runsDone = Number(document.body.dataset.runsDone ?? 0) + 1;
@@ -420,6 +485,11 @@ async function main() {
   $("permalink").addEventListener("click", copyPermalink);
   $("export-csv").addEventListener("click", exportCsv);
   $("export-json").addEventListener("click", exportJson);
+  $("play").addEventListener("click", togglePlay);
+  $("scrubber").addEventListener("input", (event) => {
+    replayPlaying = false;
+    seekReplay(Number(event.target.value));
+  });
   $("gamma-slider").addEventListener("input", onGammaInput);
   $("gamma-slider").addEventListener("change", onGammaChange);
   window.addEventListener("hashchange", () => {

@@ -30,6 +30,8 @@ let look = null;
 let drawnPoints = [];
 let frameQueued = false;
 let highlightTrace = -1;
+// The replay marker trace (each row's point at the scrubbed step), once a run is done.
+let replayTrace = -1;
 
 // `elements`: {contour, surface, loss, distance, gamma} divs.
 export function initPlots(elements) {
@@ -306,6 +308,8 @@ export function drawRun(newRun, style) {
   if (run?.done) contourData.push(...contourMarkers(rows));
   highlightTrace = run?.done ? contourData.length + 1 : -1;
   if (run?.done) contourData.push(...highlightTraces());
+  replayTrace = run?.done ? contourData.length : -1;
+  if (run?.done) contourData.push(replayMarkerTrace());
   Plotly.react(divs.contour, contourData, contourLayout(), config("contour"));
   bindContourClick();
   const surface = surfaceFigure(rows);
@@ -349,6 +353,53 @@ function extendPlots() {
       indices);
   }
   for (const { row } of fresh) drawnPoints[row.row] = row.steps.length;
+}
+
+// ---- replay of a finished run ----
+
+function replayMarkerTrace() {
+  return { type: "scatter", mode: "markers", name: "at the shown step", showlegend: false,
+    hoverinfo: "skip", x: [], y: [],
+    marker: { size: 10, color: [], line: { color: "#ffffff", width: 2 } } };
+}
+
+// How many of `row`'s points lie at or before `step` (its steps are ascending).
+function pointsUpTo(row, step) {
+  let lo = 0;
+  let hi = row.steps.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (row.steps[mid] <= step) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+// Draw the finished run as it stood after `step` (null: the whole run): paths cut there, a
+// marker at each row's point, a line at that step on the loss and distance plots. With
+// `withSurface` false the 3-D view is left as it is (it redraws slowly; playback skips it).
+export function showStep(step, withSurface = true) {
+  if (!run?.done || replayTrace < 0) return;
+  const rows = run.rows;
+  const counts = rows.map((row) => (step === null ? row.steps.length : pointsUpTo(row, step)));
+  const cut = (row, i, fn) => row.xy.slice(0, counts[i]).map(fn);
+  const xs = rows.map((row, i) => cut(row, i, (p) => p[0]));
+  const ys = rows.map((row, i) => cut(row, i, (p) => p[1]));
+  Plotly.restyle(divs.contour, { x: xs, y: ys }, rows.map((_, i) => CONTOUR_BASE_TRACES + i));
+  const shown = step === null ? [] : rows.filter((_, i) => counts[i] > 0);
+  const tips = shown.map((row) => row.xy[pointsUpTo(row, step) - 1]);
+  Plotly.restyle(divs.contour, { x: [tips.map((p) => p[0])], y: [tips.map((p) => p[1])],
+    "marker.color": [shown.map(look.color)] }, [replayTrace]);
+  if (withSurface) {
+    Plotly.restyle(divs.surface, {
+      x: xs, y: ys, z: rows.map((row, i) => row.loss.slice(0, counts[i]).map(lift)),
+    }, rows.map((_, i) => i + 1));
+  }
+  const shapes = step === null ? [] : [{ type: "line", xref: "x", yref: "paper", x0: step,
+    x1: step, y0: 0, y1: 1, line: { color: "#1f2933", width: 1.5, dash: "dot" } }];
+  for (const div of [divs.loss, divs.distance]) {
+    if (div.data) Plotly.relayout(div, { shapes });
+  }
 }
 
 // ---- the gamma fan ----

@@ -200,3 +200,40 @@ def test_an_invalid_hyperparameter_is_shown_next_to_its_field(base_url, open_pag
     slot = page.locator('[data-error-for="series.0.hparams.lr"]')
     slot.wait_for(state="visible", timeout=10_000)
     assert "greater than 0" in slot.inner_text()
+
+
+def test_scrubber_and_play_replay_a_finished_run(base_url, open_page, screenshot):
+    watched = open_page(base_url)
+    page = watched.page
+    wait_for_runs(page, 1)
+    steps = list_presets()[0].spec["steps"]
+    full = [len(trace["x"]) for trace in path_traces(page, "plot-contour")]
+    assert all(n == steps + 1 for n in full)
+    assert page.get_by_test_id("scrubber").get_attribute("max") == str(steps)
+
+    page.get_by_test_id("scrubber").fill("100")  # what dragging to step 100 does
+    next_frame(page)
+    next_frame(page)
+    cut = [len(trace["x"]) for trace in path_traces(page, "plot-contour")]
+    assert cut == [101] * len(full)  # points of steps 0..100
+    assert page.get_by_test_id("scrubber-step").text_content() == f"step 100 of {steps}"
+    marker_count = page.evaluate(
+        """() => document.querySelector("[data-testid=plot-contour]").data
+            .find(t => t.name === "at the shown step").x.length"""
+    )
+    assert marker_count == len(full)
+    screenshot(page, "replay-step-100")
+
+    requests_before = len(watched.requests)
+    page.get_by_test_id("play").click()
+    page.wait_for_function(
+        "n => Number(document.querySelector('[data-testid=scrubber]').value) >= n",
+        arg=steps,
+        timeout=20_000,
+    )
+    next_frame(page)
+    next_frame(page)
+    assert [len(trace["x"]) for trace in path_traces(page, "plot-contour")] == full
+    assert page.get_by_test_id("play").text_content() == "▶ Play"
+    assert len(watched.requests) == requests_before  # replay never asks the server
+    assert watched.errors == []

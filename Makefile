@@ -1,6 +1,7 @@
 # Two commands set up a fresh machine and do the work:
 #   make run    create .venv if needed, then start the web app on http://127.0.0.1:8000
-#   make test   create .venv if needed, then ruff (lint + format check) and every test
+#   make test   create .venv if needed (and install Debian's chromium for the browser tests if it
+#               is missing), then ruff (lint + format check) and every test
 # Both are idempotent: the venv is rebuilt only when pyproject.toml changes.
 
 PYTHON ?= python3
@@ -11,6 +12,8 @@ TORCH_SPEC ?= torch==2.13.0
 
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The browser tests drive Debian's chromium (never a browser downloaded by Playwright).
+CHROMIUM := /usr/bin/chromium
 
 .PHONY: run test lint format bench smoke clean
 
@@ -24,7 +27,10 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/optiscope serve
 
-test: $(STAMP)
+$(CHROMIUM):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
+test: $(STAMP) $(CHROMIUM)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest

@@ -22,7 +22,7 @@ import math
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import metadata
 from typing import Any, Literal
 
@@ -208,7 +208,6 @@ class _Recording:
     diverged_at: torch.Tensor  # (R,) int64; steps + 1 while running
     done_steps: int = 0  # positions [0, done_steps) have their loss and gradient norm
     emitted: int = 0
-    sent: set[int] = field(default_factory=set)
 
 
 def _bounds(landscape: Landscape, dtype, device) -> tuple[torch.Tensor, torch.Tensor]:

@@ -77,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def _timed_out(_request: Request, error: RunTimeLimitError) -> JSONResponse:
         return JSONResponse({"detail": str(error)}, status_code=503)
 
-    if STATIC_DIR.is_dir():
-        app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="static")
+    static_dir = settings.static_dir or STATIC_DIR
+    if static_dir.is_dir():
+        app.mount("/", StaticFiles(directory=static_dir, html=True), name="static")
     return app

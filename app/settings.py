@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
@@ -33,6 +34,11 @@ class Settings(BaseSettings):
     run_timeout_s: float = Field(120.0, gt=0, description="Time limit of one run.")
     max_body_bytes: int = Field(262_144, ge=1024, description="Largest accepted request body.")
     max_surface_resolution: int = Field(400, ge=2, le=400, description="Largest surface grid.")
+    static_dir: Path | None = Field(
+        None,
+        description="Folder of the page; default: static/ beside the source tree (a regular, "
+        "non-editable install into site-packages needs this set).",
+    )
 
     @property
     def limits(self) -> Limits:

@@ -7,7 +7,10 @@ import json
 import math
 
 import pytest
+from fastapi.testclient import TestClient
 
+from app.main import create_app
+from app.settings import Settings
 from landscapes import get_landscape, list_landscapes
 from optimizers.registry import list_optimizers
 
@@ -229,3 +232,18 @@ def test_openapi_documents_both_response_modes(client):
     assert "application/json" in content
     assert "text/event-stream" in content
     assert "event: <kind>" in post["responses"]["200"]["description"]
+
+
+def test_the_page_folder_can_be_set(tmp_path):
+    (tmp_path / "index.html").write_text("<p>elsewhere</p>")
+    with TestClient(create_app(Settings(static_dir=tmp_path))) as elsewhere:
+        assert elsewhere.get("/").text == "<p>elsewhere</p>"
+
+
+def test_the_page_and_plotly_are_served_locally(client):
+    page = client.get("/")
+    assert page.status_code == 200
+    assert '<script src="/vendor/plotly.min.js">' in page.text
+    plotly = client.get("/vendor/plotly.min.js")
+    assert plotly.headers["content-type"].startswith("text/javascript")
+    assert plotly.text.startswith("/**\n* plotly.js")

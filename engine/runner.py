@@ -383,36 +383,39 @@ def _chunk(plan: RunPlan, rec: _Recording, kept: set[int]) -> dict[str, Any]:
     a, b = rec.emitted, rec.done_steps
     rec.emitted = b
     last = (rec.diverged_at.clamp(max=plan.spec.steps + 1) - 1).cpu()  # each row's last point
-    block = torch.stack(
-        [rec.positions[a:b, :, 0], rec.positions[a:b, :, 1], rec.losses[a:b], rec.grad_norms[a:b]],
-        dim=-1,
-    ).cpu()  # (b - a, R, 4)
+    positions = rec.positions[a:b].cpu()  # (b - a, R, 2)
+    losses, grad_norms = rec.losses[a:b].cpu(), rec.grad_norms[a:b].cpu()
+
+    def lists(steps: list[int], rows: list[int]) -> tuple[list, list, list]:
+        # tolist() builds the nested lists in C; per-point Python loops cost several times more.
+        at = torch.tensor([k - a for k in steps], dtype=torch.long)
+        picked = torch.tensor(rows, dtype=torch.long)
+        return (
+            positions[at][:, picked].transpose(0, 1).tolist(),
+            losses[at][:, picked].T.tolist(),
+            grad_norms[at][:, picked].T.tolist(),
+        )
+
+    parts: dict[int, tuple[list[int], list, list, list]] = {}
     common = [k for k in range(a, b) if k in kept]
     running = (last >= b - 1).nonzero().flatten().tolist()  # rows valid over the whole chunk
-    parts: dict[int, tuple[list[int], list]] = {}
     if running and b - 1 not in common and bool((last[running] == b - 1).any()):
         common = [*common, b - 1]  # the final step of a run is always sent
     if running and common:
-        # One gather and one tolist for all rows that are still running: the common case.
-        values = block[[k - a for k in common]][:, running].permute(1, 0, 2).tolist()
-        parts.update(zip(running, ((common, v) for v in values), strict=True))
+        # One gather for all rows that are still running: the common case.
+        xy, loss, grad_norm = lists(common, running)
+        for i, r in enumerate(running):
+            parts[r] = (common, xy[i], loss[i], grad_norm[i])
     for r in (last < b - 1).nonzero().flatten().tolist():
         end = int(last[r])
         wanted = [k for k in range(a, end + 1) if k in kept or k == end]
         if wanted:
-            parts[r] = (wanted, block[[k - a for k in wanted], r].tolist())
-    rows = []
-    for r in sorted(parts):
-        wanted, values = parts[r]
-        rows.append(
-            {
-                "row": r,
-                "steps": wanted,
-                "xy": [[x, y] for x, y, _, _ in values],
-                "loss": [v[2] for v in values],
-                "grad_norm": [v[3] for v in values],
-            }
-        )
+            xy, loss, grad_norm = lists(wanted, [r])
+            parts[r] = (wanted, xy[0], loss[0], grad_norm[0])
+    rows = [
+        {"row": r, "steps": steps, "xy": xy, "loss": loss, "grad_norm": grad_norm}
+        for r, (steps, xy, loss, grad_norm) in sorted(parts.items())
+    ]
     return {"from_step": a, "to_step": b, "rows": rows}
 
 

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import plotly.graph_objects as go
-from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
 from engine import RunSpec
@@ -25,6 +24,9 @@ __all__ = ["DEFAULT_RESOLUTION", "build_figure", "write_standalone_html"]
 
 # Contour grid per axis: smooth at figure size, and ~1 MB of JSON at most.
 DEFAULT_RESOLUTION = 200
+# The page's series colours (static/js/colors.js): Okabe and Ito's palette without its yellow,
+# readable by colour-blind viewers.
+SERIES_PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
 # A label with several rows (seeds, starts) draws each of them fainter, so overlaps show.
 SHARED_LABEL_OPACITY = 0.45
 
@@ -48,9 +50,7 @@ def build_figure(
     )
     rows = result["series"]
     labels = list(dict.fromkeys(row["label"] for row in rows))
-    # Plotly's ten colours; beyond ten labels, 26 less harmonious ones rather than repeats.
-    palette = qualitative.Plotly if len(labels) <= len(qualitative.Plotly) else qualitative.Alphabet
-    colours = {label: palette[i % len(palette)] for i, label in enumerate(labels)}
+    colours = {label: SERIES_PALETTE[i % len(SERIES_PALETTE)] for i, label in enumerate(labels)}
     minimum = min((m["value"] for m in result["landscape"]["global_minima"]), default=None)
 
     figure = make_subplots(

@@ -8,7 +8,7 @@ const CSV_COLUMNS = [
 
 function csvField(value) {
   const text = value === null || value === undefined ? "" : String(value);
-  return /[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
 // One line per point: `sweeps[series]` names the swept hyperparameter of each series, if any.

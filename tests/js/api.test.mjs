@@ -1,0 +1,190 @@
+// The DOM-free parts of static/js/api.js: the server-sent event parser, 422 details as field
+// locations, ApiError's message and the surface URLs.
+
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+
+import {
+  ApiError, landscapeSurfaceUrl, parseEvents, problemsFromDetail,
+} from "../../static/js/api.js";
+
+// Events exactly as the server writes them (fastapi.sse.format_sse_event: LF line ends).
+const sse = (event, data) => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+
+const META = { rows: [{ row: 0, label: "Adam, lr=0.1" }], steps: 2 };
+const CHUNK = { from_step: 0, to_step: 3, rows: [{ row: 0, steps: [0, 1, 2], loss: [3, 2.5, 1e-9] }] };
+const DONE = { rows: [{ row: 0, diverged_at: null, note: "a\n\nb: c" }] };
+const STREAM = sse("meta", META) + sse("chunk", CHUNK) + sse("done", DONE);
+const EXPECTED = [
+  { event: "meta", data: META }, { event: "chunk", data: CHUNK }, { event: "done", data: DONE },
+];
+
+// Feed `text` to parseEvents in pieces cut at `cuts`, as a stream reader delivers it.
+function feed(text, cuts) {
+  const events = [];
+  let buffer = "";
+  let from = 0;
+  for (const to of [...cuts, text.length]) {
+    const parsed = parseEvents(buffer + text.slice(from, to));
+    events.push(...parsed.events);
+    buffer = parsed.rest;
+    from = to;
+  }
+  return { events, rest: buffer };
+}
+
+describe("parseEvents", () => {
+  test("splits complete events off the front, in order", () => {
+    assert.deepEqual(parseEvents(STREAM), { events: EXPECTED, rest: "" });
+  });
+
+  test("returns the unfinished rest, to be completed by the next read", () => {
+    const partial = sse("meta", META) + sse("chunk", CHUNK).slice(0, 25);
+    const first = parseEvents(partial);
+    assert.deepEqual(first.events, [{ event: "meta", data: META }]);
+    assert.equal(first.rest, sse("chunk", CHUNK).slice(0, 25));
+    const second = parseEvents(first.rest + sse("chunk", CHUNK).slice(25));
+    assert.deepEqual(second, { events: [{ event: "chunk", data: CHUNK }], rest: "" });
+  });
+
+  test("an event without its blank line is not complete yet", () => {
+    const text = sse("meta", META);
+    for (const cut of [text.length - 1, text.length - 2, 1, 0]) {
+      const parsed = parseEvents(text.slice(0, cut));
+      assert.deepEqual(parsed.events, [], `cut at ${cut}`);
+      assert.equal(parsed.rest, text.slice(0, cut));
+    }
+  });
+
+  test("CRLF line ends work as LF", () => {
+    const crlf = STREAM.replaceAll("\n", "\r\n");
+    assert.deepEqual(parseEvents(crlf).events, EXPECTED);
+    assert.equal(parseEvents(crlf).rest, "");
+  });
+
+  test("cut anywhere (also between CR and LF), the stream gives the same events", () => {
+    for (const text of [STREAM, STREAM.replaceAll("\n", "\r\n")]) {
+      for (let cut = 0; cut <= text.length; cut++) {
+        assert.deepEqual(feed(text, [cut]), { events: EXPECTED, rest: "" }, `cut at ${cut}`);
+      }
+      const everyCharacter = Array.from({ length: text.length }, (_, i) => i);
+      assert.deepEqual(feed(text, everyCharacter), { events: EXPECTED, rest: "" });
+    }
+  });
+
+  test("no event name means 'message'; 'event:' and 'data:' without a space", () => {
+    const text = 'data: {"a":1}\n\nevent:chunk\ndata:{"b":2}\n\n';
+    assert.deepEqual(parseEvents(text).events,
+      [{ event: "message", data: { a: 1 } }, { event: "chunk", data: { b: 2 } }]);
+  });
+
+  test("several data lines are joined with newlines", () => {
+    const text = 'event: meta\ndata: {"a":\ndata:  [1,\ndata: 2]}\n\n';
+    assert.deepEqual(parseEvents(text).events, [{ event: "meta", data: { a: [1, 2] } }]);
+  });
+
+  test("comments and blocks without data (keep-alives) give no event", () => {
+    const text = `: ping\n\nevent: meta\n\n${sse("done", DONE)}: ping\r\n\r\n`;
+    assert.deepEqual(parseEvents(text), { events: [{ event: "done", data: DONE }], rest: "" });
+  });
+
+  test("the error event is passed on like any other", () => {
+    const parsed = parseEvents(sse("error", { detail: "the run passed the time limit" }));
+    assert.deepEqual(parsed.events,
+      [{ event: "error", data: { detail: "the run passed the time limit" } }]);
+  });
+});
+
+describe("problemsFromDetail", () => {
+  test("maps 422 detail entries to dotted field locations", () => {
+    // Entries as the API answers them (tests/app and a live server), "input"/"ctx" left out.
+    const detail = [
+      { type: "value_error", loc: ["body", "series", 0, "hparams"],
+        msg: "Value error, lr: Input should be greater than 0" },
+      { type: "value_error", loc: ["body", "landscape"],
+        msg: "Value error, params.a: Input should be a valid number, unable to parse string as a number" },
+      { type: "value_error", loc: ["body", "landscape", "expression"],
+        msg: "Value error, unexpected end of expression: expected a number, a name or '(' (at character 3)" },
+      { type: "greater_than_equal", loc: ["body", "steps"],
+        msg: "Input should be greater than or equal to 1" },
+      { type: "float_parsing", loc: ["body", "series", 1, "sweep", "values", 1],
+        msg: "Input should be a valid number, unable to parse string as a number" },
+      { type: "value_error", loc: ["body", "series", 0, "sweep"],
+        msg: "Value error, values.1: lr: Input should be greater than 0" },
+      { type: "budget_exceeded", loc: ["body", "steps"], msg: "steps must be at most 20000" },
+      { type: "missing", loc: ["body", "series"], msg: "Field required" },
+      { type: "float_parsing", loc: ["query", "x_min"], msg: "Input should be a valid number" },
+    ];
+    assert.deepEqual(problemsFromDetail(detail), [
+      { loc: "series.0.hparams.lr", message: "Input should be greater than 0" },
+      { loc: "landscape.params.a",
+        message: "Input should be a valid number, unable to parse string as a number" },
+      { loc: "landscape.expression",
+        message: "unexpected end of expression: expected a number, a name or '(' (at character 3)" },
+      { loc: "steps", message: "Input should be greater than or equal to 1" },
+      { loc: "series.1.sweep.values.1",
+        message: "Input should be a valid number, unable to parse string as a number" },
+      { loc: "series.0.sweep.values.1", message: "lr: Input should be greater than 0" },
+      { loc: "steps", message: "steps must be at most 20000" },
+      { loc: "series", message: "Field required" },
+      { loc: "x_min", message: "Input should be a valid number" },
+    ]);
+  });
+
+  test("a field named at the start of a message without 'Value error, ' still counts", () => {
+    assert.deepEqual(
+      problemsFromDetail([{ loc: ["body", "noise"], msg: "sigma: Input should be greater than 0" }]),
+      [{ loc: "noise.sigma", message: "Input should be greater than 0" }]);
+  });
+
+  test("a loc of the body alone gives an empty location", () => {
+    assert.deepEqual(problemsFromDetail([{ loc: ["body"], msg: "Field required" }]),
+      [{ loc: "", message: "Field required" }]);
+  });
+
+  test("a detail that is not a list (503, 404, plain text) is one problem at loc ''", () => {
+    assert.deepEqual(problemsFromDetail("all run slots are busy; retry shortly"),
+      [{ loc: "", message: "all run slots are busy; retry shortly" }]);
+    assert.deepEqual(problemsFromDetail(undefined), [{ loc: "", message: "undefined" }]);
+  });
+});
+
+describe("ApiError", () => {
+  test("keeps the status and problems; its message names each field", () => {
+    const problems = [
+      { loc: "series.0.hparams.lr", message: "Input should be greater than 0" },
+      { loc: "", message: "something else" },
+    ];
+    const error = new ApiError(422, problems);
+    assert.ok(error instanceof Error);
+    assert.equal(error.status, 422);
+    assert.deepEqual(error.problems, problems);
+    assert.equal(error.message,
+      "series.0.hparams.lr: Input should be greater than 0; something else");
+  });
+});
+
+describe("landscapeSurfaceUrl", () => {
+  test("a registry landscape: its id in the path, params as JSON in the query", () => {
+    const url = landscapeSurfaceUrl({ id: "rosenbrock", params: { a: 1, b: 100 } }, 120, true);
+    const parsed = new URL(url, "http://localhost");
+    assert.equal(parsed.pathname, "/api/landscapes/rosenbrock/surface");
+    assert.equal(parsed.searchParams.get("resolution"), "120");
+    assert.equal(parsed.searchParams.get("log"), "true");
+    assert.deepEqual(JSON.parse(parsed.searchParams.get("params")), { a: 1, b: 100 });
+    const noParams = new URL(landscapeSurfaceUrl({ id: "himmelblau" }, 60, false), "http://x");
+    assert.equal(noParams.searchParams.get("params"), "{}");
+  });
+
+  test("an expression: the expression and its view box in the query, safely escaped", () => {
+    const expression = "x**2 + 3*y**2 & z=#1";
+    const url = landscapeSurfaceUrl(
+      { expression, viewBox: [[-3, 3], [-2.5, 4]] }, 80, false);
+    const parsed = new URL(url, "http://localhost");
+    assert.equal(parsed.pathname, "/api/expression/surface");
+    assert.deepEqual(Object.fromEntries(parsed.searchParams), {
+      resolution: "80", log: "false", expression, x_min: "-3", x_max: "3", y_min: "-2.5",
+      y_max: "4",
+    });
+  });
+});

@@ -1,0 +1,210 @@
+// static/js/export.js: the CSV and JSON exports of a finished run (`download` needs a DOM and is
+// left to the browser tests).
+
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+
+import { reproducibilityRecord, runToCsv, runToJson } from "../../static/js/export.js";
+import { addChunk, finishRun, newRun } from "../../static/js/run-data.js";
+
+const HEADER = "row,series,label,optimizer,seed,swept_param,swept_value,step,x,y,loss,grad_norm";
+
+// Numbers whose shortest round-trip text has all 17 digits, exponents, a negative zero, ...
+const AWKWARD = [0.1 + 0.2, 1e-300, -1.2345678901234567e300, 5e-324, 2 ** 53 + 2, -0, 1 / 3];
+
+const META = {
+  rows: [
+    { row: 0, series: 0, label: "Adam", optimizer: "adam", hparams: { lr: 0.1 }, seed: 0,
+      start: [-2, 2] },
+    { row: 1, series: 1, label: "Anon gamma=-0.5", optimizer: "anon",
+      hparams: { lr: 0.01, gamma: -0.5 }, seed: 1, start: [-2, 2] },
+    { row: 2, series: 2, label: "mine, \"tuned\"\nv2", optimizer: "sgd",
+      hparams: { lr: 1e-3, momentum: 0.9 }, seed: 0, start: [-2, 2] },
+  ],
+  steps: 2,
+  landscape: { id: "rosenbrock", label: "Rosenbrock", params: { a: 1, b: 100 },
+    global_minima: [{ point: [1, 1], value: 0 }] },
+  noise: { kind: "none" },
+  clip_grad_norm: 1,
+  dtype: "float64",
+  device: "cpu",
+  versions: { torch: "2.13.0", optiscope: "0.3.1", "pytorch-optimizer": "3.5.0", numpy: "2.2" },
+};
+
+// Rows 0 and 1 have 3 points (steps 0, 1, 2); row 2 diverged after step 0.
+function finishedRun() {
+  const run = newRun(structuredClone(META));
+  addChunk(run, {
+    from_step: 0, to_step: 3, rows: [
+      { row: 0, steps: [0, 1, 2], xy: [[-2, 2], [AWKWARD[0], AWKWARD[1]], [1, 1]],
+        loss: [409, AWKWARD[2], 0], grad_norm: [1601.0000000000002, AWKWARD[3], 0] },
+      { row: 1, steps: [0, 1, 2], xy: [[-2, 2], [AWKWARD[4], AWKWARD[5]], [AWKWARD[6], 0.5]],
+        loss: [409, 7.25, 3], grad_norm: [1, 2, 3] },
+      { row: 2, steps: [0], xy: [[-2, 2]], loss: [409], grad_norm: [1601] },
+    ],
+  });
+  finishRun(run, {
+    rows: [0, 1, 2].map((row) => ({
+      row, final_point: row === 2 ? [-2, 2] : [1, 1], final_loss: row === 2 ? 409 : 0,
+      distance_to_minimum: row === 2 ? Math.hypot(3, 1) : 0, steps_to_tolerance: null,
+      diverged_at: row === 2 ? 1 : null,
+    })),
+  });
+  return run;
+}
+
+// A minimal RFC 4180 parser: quoted fields may hold commas, quotes ("") and line breaks.
+function parseCsv(text) {
+  const records = [];
+  let record = [];
+  let field = "";
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') {
+        quoted = false;
+      } else {
+        field += c;
+      }
+    } else if (c === '"') {
+      quoted = true;
+    } else if (c === ",") {
+      record.push(field);
+      field = "";
+    } else if (c === "\n" || c === "\r") {
+      if (c === "\r" && text[i + 1] === "\n") i++;
+      record.push(field);
+      records.push(record);
+      record = [];
+      field = "";
+    } else {
+      field += c;
+    }
+  }
+  assert.equal(field, "", "the text ends with a line break");
+  assert.equal(record.length, 0, "the text ends with a line break");
+  return records;
+}
+
+describe("runToCsv", () => {
+  test("the header, then one line per point of every row, in order", () => {
+    const csv = runToCsv(finishedRun(), [null, "gamma", null]);
+    assert.ok(csv.startsWith(`${HEADER}\n`));
+    assert.ok(csv.endsWith("\n"));
+    const [header, ...records] = parseCsv(csv);
+    assert.equal(header.join(","), HEADER);
+    assert.equal(records.length, 3 + 3 + 1);
+    assert.ok(records.every((record) => record.length === header.length));
+    assert.deepEqual(records.map((r) => `${r[0]}:${r[7]}`),
+      ["0:0", "0:1", "0:2", "1:0", "1:1", "1:2", "2:0"]);
+  });
+
+  test("plain lines are written as they are", () => {
+    const lines = runToCsv(finishedRun(), [null, "gamma", null]).split("\n");
+    assert.equal(lines[1], "0,0,Adam,adam,0,,,0,-2,2,409,1601.0000000000002");
+    assert.equal(lines[4], "1,1,Anon gamma=-0.5,anon,1,gamma,-0.5,0,-2,2,409,1");
+  });
+
+  test("numbers are exact: every field reads back as the very same number", () => {
+    const run = finishedRun();
+    const records = parseCsv(runToCsv(run, [null, "gamma", null])).slice(1);
+    let i = 0;
+    for (const row of run.rows) {
+      row.steps.forEach((step, k) => {
+        const r = records[i++];
+        const numbers = [step, row.xy[k][0], row.xy[k][1], row.loss[k], row.gradNorm[k]];
+        // -0 is written as "0", which is the same point.
+        numbers.forEach((value, j) => assert.ok(
+          Object.is(Number(r[7 + j]), value) || (value === 0 && Number(r[7 + j]) === 0),
+          `row ${row.row} step ${step} column ${7 + j}: ${r[7 + j]} != ${value}`));
+      });
+    }
+    const text = runToCsv(run, [null, "gamma", null]);
+    for (const value of AWKWARD.filter((v) => !Object.is(v, -0))) {
+      assert.ok(text.includes(String(value)), `${value} is written in full`);
+    }
+  });
+
+  test("the swept hyperparameter and its value fill only the swept series' lines", () => {
+    const records = parseCsv(runToCsv(finishedRun(), [null, "gamma", null])).slice(1);
+    assert.deepEqual(records.map((r) => [r[5], r[6]]), [
+      ["", ""], ["", ""], ["", ""], ["gamma", "-0.5"], ["gamma", "-0.5"], ["gamma", "-0.5"],
+      ["", ""],
+    ]);
+    // No sweeps at all: both columns empty everywhere.
+    const none = parseCsv(runToCsv(finishedRun(), [])).slice(1);
+    assert.ok(none.every((r) => r[5] === "" && r[6] === ""));
+  });
+
+  test("a label with commas, quotes or line breaks is quoted and reads back intact", () => {
+    const records = parseCsv(runToCsv(finishedRun(), [null, "gamma", null])).slice(1);
+    assert.equal(records[6][2], "mine, \"tuned\"\nv2");
+    const run = finishedRun();
+    for (const label of ["a\rb", "a\r\nb", "\"", ",", "plain"]) {
+      run.rows[2].label = label;
+      const last = parseCsv(runToCsv(run, [])).at(-1);
+      assert.equal(last[2], label, JSON.stringify(label));
+      assert.equal(last.length, HEADER.split(",").length);
+    }
+  });
+
+  test("a run with no points is the header alone", () => {
+    const run = newRun(structuredClone(META));
+    assert.equal(runToCsv(run, []), `${HEADER}\n`);
+  });
+});
+
+describe("runToJson", () => {
+  const SPEC = {
+    landscape: { id: "rosenbrock", params: { a: 1, b: 100 } }, noise: null, seeds: [0, 1],
+    start: [-2, 2], steps: 2, clip_grad_norm: 1,
+    series: [{ optimizer: "adam", hparams: { lr: 0.1 } }], max_points: 3,
+  };
+  const PERMALINK = "http://127.0.0.1:8000/#state=%7B%7D";
+
+  test("a reproducibility record: the exact request, versions, seeds, device and dtype", () => {
+    const before = Date.now();
+    const record = reproducibilityRecord(finishedRun(), SPEC, PERMALINK);
+    const { exported_at: exportedAt, ...rest } = record;
+    assert.deepEqual(rest, {
+      optiscope: "0.3.1", versions: META.versions, seeds: [0, 1], device: "cpu",
+      dtype: "float64", request: SPEC, permalink: PERMALINK,
+    });
+    const when = Date.parse(exportedAt);
+    assert.ok(when >= before - 1000 && when <= Date.now() + 1000, exportedAt);
+    assert.equal(new Date(when).toISOString(), exportedAt);
+  });
+
+  test("every row with its points under the API's names, its summary and exact numbers", () => {
+    const run = finishedRun();
+    const parsed = JSON.parse(runToJson(run, SPEC, PERMALINK));
+    assert.deepEqual(parsed.reproducibility.request, SPEC);
+    assert.deepEqual(parsed.landscape, META.landscape);
+    assert.deepEqual(parsed.noise, META.noise);
+    assert.equal(parsed.clip_grad_norm, 1);
+    assert.equal(parsed.steps, 2);
+    assert.equal(parsed.rows.length, 3);
+    run.rows.forEach((row, r) => {
+      const { result, xy, gradNorm, ...described } = row;
+      const expected = { ...described, trajectory: xy, grad_norm: gradNorm, ...result };
+      // Through JSON as the file is: -0 is written as 0.
+      assert.deepEqual(parsed.rows[r], JSON.parse(JSON.stringify(expected)), `row ${r}`);
+      // The fields of the API's RowResult (app/schemas.py), nothing more.
+      assert.deepEqual(Object.keys(parsed.rows[r]).sort(), [
+        "row", "series", "label", "optimizer", "hparams", "seed", "start", "steps", "trajectory",
+        "loss", "grad_norm", "final_point", "final_loss", "distance_to_minimum",
+        "steps_to_tolerance", "diverged_at",
+      ].sort(), `row ${r} fields`);
+    });
+    // The awkward numbers come back bit for bit (JSON has no -0: it reads back as 0).
+    assert.equal(parsed.rows[0].trajectory[1][0], 0.1 + 0.2);
+    assert.equal(parsed.rows[0].loss[1], -1.2345678901234567e300);
+    assert.equal(parsed.rows[0].grad_norm[1], 5e-324);
+    assert.equal(parsed.rows[1].trajectory[1][0], 2 ** 53 + 2);
+    assert.equal(parsed.rows[2].diverged_at, 1);
+  });
+});

@@ -72,13 +72,7 @@ export function parseEvents(buffer) {
 // POST a run and stream it: `handlers.meta`, `.chunk` and `.done` get each event's data.
 // `signal` (an AbortController's) cancels the run on the server too.
 export async function streamRun(spec, handlers, signal) {
-  const response = await fetch("/api/runs", {
-    method: "POST",
-    headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
-    body: JSON.stringify(spec),
-    signal,
-  });
-  if (!response.ok) throw await errorFrom(response);
+  const response = await postRun(spec, "text/event-stream", signal);
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = "";
   for (;;) {
@@ -95,14 +89,19 @@ export async function streamRun(spec, handlers, signal) {
 
 // POST a run and wait for the whole result.
 export async function runWhole(spec, signal) {
+  return (await postRun(spec, "application/json", signal)).json();
+}
+
+// The run's response in the `accept`ed form; an ApiError when the server refuses it.
+async function postRun(spec, accept, signal) {
   const response = await fetch("/api/runs", {
     method: "POST",
-    headers: { "Content-Type": "application/json", Accept: "application/json" },
+    headers: { "Content-Type": "application/json", Accept: accept },
     body: JSON.stringify(spec),
     signal,
   });
   if (!response.ok) throw await errorFrom(response);
-  return response.json();
+  return response;
 }
 
 export function landscapeSurfaceUrl(landscape, resolution, log) {

@@ -93,6 +93,7 @@ class Group:
 class RunPlan:
     spec: RunSpec
     landscape: Landscape
+    params: Any  # the landscape's validated parameter model
     fn: Callable[[torch.Tensor], torch.Tensor]
     noise: NoiseModel
     rows: tuple[Row, ...]
@@ -103,14 +104,13 @@ class RunPlan:
 
     def describe(self) -> dict[str, Any]:
         """The ``meta`` event: every row, and what the numbers were computed with."""
-        landscape_params = self.spec.landscape.resolve()[1].model_dump()
         return {
             "rows": [row.describe() for row in self.rows],
             "steps": self.spec.steps,
             "landscape": {
                 "id": self.landscape.id,
                 "label": self.landscape.label,
-                "params": landscape_params,
+                "params": self.params.model_dump(),
                 "global_minima": [{"point": list(p), "value": v} for p, v in self.minima],
             },
             "noise": self.noise.model_dump(),
@@ -154,7 +154,7 @@ def choose_device(preference: str, rows: int) -> torch.device:
 def plan_run(spec: RunSpec, device: str | None = None) -> RunPlan:
     """Expand ``spec`` into rows and groups (``device`` overrides ``spec.device``)."""
     landscape, params = spec.landscape.resolve()
-    starts = spec.start_points()
+    starts = spec.start_points(landscape.default_start)
     rows: list[Row] = []
     groups: list[Group] = []
     for series_index, series in enumerate(spec.series):
@@ -188,6 +188,7 @@ def plan_run(spec: RunSpec, device: str | None = None) -> RunPlan:
     return RunPlan(
         spec=spec,
         landscape=landscape,
+        params=params,
         fn=landscape.bind(params),
         noise=parse_noise(spec.noise),
         rows=tuple(rows),

@@ -11,7 +11,6 @@ Rows are expanded as series x sweep values x seeds x starts.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -225,13 +224,13 @@ class RunSpec(_Strict):
         2001, ge=2, le=MAX_STEPS + 1, description="Points per row sent; longer runs are decimated."
     )
 
-    def start_points(self) -> list[tuple[float, float]]:
+    def start_points(self, default: tuple[float, float]) -> list[tuple[float, float]]:
+        """The rows' start points; ``default`` (the landscape's) when none is given."""
         if self.starts is not None:
             return [tuple(p) for p in self.starts]
         if self.start is not None:
             return [tuple(self.start)]
-        landscape, _ = self.landscape.resolve()
-        return [tuple(landscape.default_start)]
+        return [tuple(default)]
 
     def row_count(self) -> int:
         per_series = len(self.seeds) * len(self.starts or [None])
@@ -272,5 +271,3 @@ def check_budget(spec: RunSpec, limits: Limits) -> None:
             f"{rows} rows x {spec.steps} steps = {rows * spec.steps} exceed the budget of "
             f"{limits.max_row_steps} row-steps",
         )
-    if not math.isfinite(spec.tolerance):
-        raise BudgetError(("tolerance",), "tolerance must be finite")

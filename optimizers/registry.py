@@ -293,6 +293,11 @@ class OptimizerEntry:
         random_step: ``step()`` draws random numbers from torch's global generator.
         accepts_hessian_diagonal: ``step(hessian=[...])`` takes Hessian-diagonal estimates
             computed by the caller instead (the engine does, with per-row seeds).
+        adaptivity_exponent: the hyperparameter that moves the optimizer between SGD-like (0)
+            and Adam-like (1) steps, if it has one (Anon's ``gamma``); the page's gamma slider
+            drives a sweep of it. Not every ``gamma`` is one (AdaBound's is a bound's speed).
+        preconditioner_refreshes: when the preconditioner is recomputed, for the page to mark:
+            ``"powers_of_two"`` after steps 1, 2, 4, 8, ...; None when it changes every step.
     """
 
     id: str
@@ -309,6 +314,18 @@ class OptimizerEntry:
     needs_create_graph: bool = False
     random_step: bool = False
     accepts_hessian_diagonal: bool = False
+    adaptivity_exponent: str | None = None
+    preconditioner_refreshes: Literal["powers_of_two"] | None = None
+
+    def __post_init__(self) -> None:
+        if (
+            self.adaptivity_exponent is not None
+            and self.adaptivity_exponent not in self.hparams.model_fields
+        ):
+            raise ValueError(
+                f"adaptivity_exponent {self.adaptivity_exponent!r} is not a hyperparameter of "
+                f"{self.id}"
+            )
 
     def parse_hparams(self, values: HParams | Mapping[str, Any] | None = None) -> HParams:
         """Validate user values (missing ones take the defaults).
@@ -371,6 +388,8 @@ class OptimizerEntry:
                 "needs_create_graph": self.needs_create_graph,
                 "random_step": self.random_step,
                 "accepts_hessian_diagonal": self.accepts_hessian_diagonal,
+                "adaptivity_exponent": self.adaptivity_exponent,
+                "preconditioner_refreshes": self.preconditioner_refreshes,
             },
         }
 
@@ -426,6 +445,8 @@ _ENTRIES: tuple[OptimizerEntry, ...] = (
         paper="https://arxiv.org/abs/2605.02317",
         source="optiscope",
         tensor_hparams=frozenset({"lr", "gamma"}),
+        adaptivity_exponent="gamma",
+        preconditioner_refreshes="powers_of_two",
     ),
     OptimizerEntry(
         id="andi",

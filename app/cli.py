@@ -27,11 +27,21 @@ from typing import Any, TextIO
 
 from pydantic import ValidationError
 
+from app.errors import problem
 from app.presets import UnknownPresetError, get_preset, list_presets
 from app.render import DEFAULT_RESOLUTION, build_figure, write_standalone_html
 from app.settings import Settings
-from engine import BudgetError, RunSpec, check_budget, collect_result, plan_run, run_events
-from engine.runner import RunEvent, RunPlan
+from engine import (
+    BudgetError,
+    RunEvent,
+    RunPlan,
+    RunSpec,
+    check_budget,
+    collect_result,
+    dumps,
+    plan_run,
+    run_events,
+)
 from landscapes import list_landscapes
 from landscapes.surface import MAX_RESOLUTION
 from optimizers.registry import get_optimizer, list_optimizers
@@ -95,7 +105,8 @@ def demo(args: argparse.Namespace) -> int:
         print(f"\n{row['label']} {spec.series[row['series']].hparams}")
         print(f"{'step':>6} {'x':>12} {'y':>12} {'loss':>14}")
         last = row["steps"][-1]
-        for step, (x, y), loss in zip(row["steps"], row["trajectory"], row["loss"], strict=True):
+        columns = (row[name].tolist() for name in ("steps", "x", "y", "loss"))
+        for step, x, y, loss in zip(*columns, strict=True):
             if (step % args.every == 0 and step > 0) or step == last:
                 print(f"{step:>6} {x:>12.6f} {y:>12.6f} {loss:>14.6e}")
         if row["diverged_at"] is not None:
@@ -113,9 +124,10 @@ def demo(args: argparse.Namespace) -> int:
 def _describe_validation_error(error: ValidationError) -> str:
     """One line per problem, each naming the field as the API's 422 does (``loc``)."""
     lines = []
-    for problem in error.errors():
-        where = ".".join(str(part) for part in problem["loc"]) or "spec"
-        lines.append(f"{where}: {problem['msg'].removeprefix('Value error, ')}")
+    for item in error.errors():
+        named = problem(item)
+        where = ".".join(str(part) for part in named["loc"]) or "spec"
+        lines.append(f"{where}: {named['msg']}")
     return "\n  ".join(lines)
 
 
@@ -155,9 +167,8 @@ def plan_within_budget(spec: RunSpec, device: str | None) -> RunPlan:
             f"{where}: {error} (the budget is set by OPTISCOPE_MAX_STEPS, OPTISCOPE_MAX_ROWS "
             "and OPTISCOPE_MAX_ROW_STEPS)"
         ) from None
-    chosen = (device or settings.device) if spec.device == "auto" else spec.device
     try:
-        return plan_run(spec, device=chosen)
+        return plan_run(spec, device or settings.device)
     except ValueError as error:  # CUDA asked for but absent
         raise CliError(str(error)) from None
 
@@ -215,20 +226,17 @@ def _progress_wanted(args: argparse.Namespace) -> bool:
     return not args.quiet and sys.stderr.isatty()
 
 
-def result_json(result: dict[str, Any]) -> str:
-    """Serialised exactly as the API answers (NaN and Infinity can never appear)."""
-    return json.dumps(result, allow_nan=False, separators=(",", ":"))
-
-
 def run(args: argparse.Namespace) -> int:
     spec = load_spec(args.spec)
     result = execute(plan_within_budget(spec, args.device), _progress_wanted(args))
-    text = result_json(result) + "\n"
+    # Written exactly as the API answers (NaN and Infinity can never appear).
+    text = dumps(result, args.encoding) + b"\n"
     if args.output is None:
-        sys.stdout.write(text)
+        sys.stdout.buffer.write(text)
+        sys.stdout.flush()
         return 0
     try:
-        args.output.write_text(text, encoding="utf-8")
+        args.output.write_bytes(text)
     except OSError as error:
         raise CliError(f"cannot write {args.output}: {error.strerror}") from None
     return 0
@@ -308,6 +316,13 @@ def build_parser() -> argparse.ArgumentParser:
     run_parser.add_argument("spec", metavar="SPEC.json", help="spec file, or - for stdin")
     run_parser.add_argument("-o", "--output", type=Path, help="write here instead of stdout")
     run_parser.add_argument("--device", choices=["auto", "cpu", "cuda"], help=device_help)
+    run_parser.add_argument(
+        "--encoding",
+        choices=["plain", "typed"],
+        default="plain",
+        help="columns as JSON numbers (default) or as typed arrays {dtype, bdata}, as the API's "
+        "?encoding= query does",
+    )
     run_parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     run_parser.set_defaults(handler=run)
 

@@ -7,17 +7,21 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import metadata, resources
 from pathlib import Path
+from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel
 
 from app.api import router
-from app.api.runs import busy_response
-from app.runs import RunnerBusyError, RunService, RunTimeLimitError
+from app.errors import install_error_handlers
+from app.run_service import RunService
+from app.schemas import RunError
 from app.settings import Settings, get_settings
+from engine.record import Chunk, Done, RunMeta
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 # Plotly.js as the plotly Python package ships it: the page never needs a CDN.
@@ -59,25 +63,29 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             headers={"Cache-Control": "public, max-age=86400"},
         )
 
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(_request: Request, error: RequestValidationError) -> JSONResponse:
-        # FastAPI's own handler echoes the offending input, which can be NaN or Infinity and
-        # would make the 422 itself unencodable; loc, msg and type name the problem.
-        detail = [
-            {key: value for key, value in item.items() if key not in ("input", "ctx", "url")}
-            for item in error.errors()
-        ]
-        return JSONResponse({"detail": detail}, status_code=422)
-
-    @app.exception_handler(RunnerBusyError)
-    async def _busy(_request: Request, error: RunnerBusyError) -> JSONResponse:
-        return busy_response(error.retry_after_s)
-
-    @app.exception_handler(RunTimeLimitError)
-    async def _timed_out(_request: Request, error: RunTimeLimitError) -> JSONResponse:
-        return JSONResponse({"detail": str(error)}, status_code=503)
+    install_error_handlers(app)
+    app.openapi = lambda: _openapi(app)
 
     static_dir = settings.static_dir or STATIC_DIR
     if static_dir.is_dir():
         app.mount("/", StaticFiles(directory=static_dir, html=True), name="static")
     return app
+
+
+# The stream's events are not a response model of any route, so their schemas are added by hand:
+# clients (and the tests) check each event's data against these.
+STREAM_EVENT_MODELS: tuple[type[BaseModel], ...] = (RunMeta, Chunk, Done, RunError)
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title, version=app.version, summary=app.summary, routes=app.routes
+        )
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for model in STREAM_EVENT_MODELS:
+            model_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            components.update(model_schema.pop("$defs", {}))
+            components[model.__name__] = model_schema
+        app.openapi_schema = schema
+    return app.openapi_schema

@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
@@ -118,7 +119,7 @@ def _loss_axis_title(minimum: float | None) -> str:
 
 def _log_loss_axis(rows: list[dict[str, Any]], minimum: float | None) -> bool:
     """Log when the plotted values are gaps to a known minimum, or all positive losses."""
-    return minimum is not None or all(v > 0 for row in rows for v in row["loss"])
+    return minimum is not None or all(bool((row["loss"] > 0).all()) for row in rows)
 
 
 def _add_label_traces(
@@ -128,15 +129,13 @@ def _add_label_traces(
     colour: str,
     minimum: float | None,
 ) -> None:
-    """Paths, end points and loss curves of one label; rows are joined with None gaps, one
+    """Paths, end points and loss curves of one label; rows are joined with gaps, one
     trace each, so a sweep of hundreds of rows stays light in the browser."""
     opacity = SHARED_LABEL_OPACITY if len(members) > 1 else 1.0
-    path_x, path_y, steps, loss_value = [], [], [], []
-    for row in members:
-        path_x += [xy[0] for xy in row["trajectory"]] + [None]
-        path_y += [xy[1] for xy in row["trajectory"]] + [None]
-        steps += [*row["steps"], None]
-        loss_value += [_plotted_loss(v, minimum) for v in row["loss"]] + [None]
+    path_x = _joined_with_gaps([row["x"] for row in members])
+    path_y = _joined_with_gaps([row["y"] for row in members])
+    steps = _joined_with_gaps([row["steps"] for row in members])
+    loss_value = _joined_with_gaps([_plotted_loss(row["loss"], minimum) for row in members])
     common = {"legendgroup": label, "name": label, "opacity": opacity}
     figure.add_trace(
         go.Scatter(
@@ -185,13 +184,19 @@ def _add_label_traces(
     )
 
 
-def _plotted_loss(loss: float, minimum: float | None) -> float | None:
+def _joined_with_gaps(columns: list[np.ndarray]) -> np.ndarray:
+    """Rows' columns end to end as float64, a NaN (a gap in a Plotly line) after each."""
+    gap = np.array([np.nan])
+    return np.concatenate([part for column in columns for part in (column, gap)], dtype=np.float64)
+
+
+def _plotted_loss(loss: np.ndarray, minimum: float | None) -> np.ndarray:
     """The gap to the global minimum when it is known (a log axis shows how close a run got);
     a gap of zero or below (reached to rounding) has no place on a log axis and is left out."""
     if minimum is None:
-        return loss
-    gap = loss - minimum
-    return gap if gap > 0 else None
+        return loss.astype(np.float64)
+    gap = loss.astype(np.float64) - minimum
+    return np.where(gap > 0, gap, np.nan)
 
 
 def _end_description(row: dict[str, Any]) -> str:

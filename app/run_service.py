@@ -1,20 +1,24 @@
 """Runs off the event loop: a bounded pool of worker threads, a wait for a free slot (503 with
 Retry-After when none frees up in time), a per-run time limit, and cancellation when the client
-goes away."""
+goes away.
+
+A run's heavy work happens in its worker thread, the encoding of its output included: the event
+loop only hands over the bytes, so it stays free to answer other requests.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import Any
 
-from engine import RunEvent
-from engine.runner import RunPlan, run_events
-
 _END = object()
+
+# Produces a run's output in the worker thread; stops early once the event is set.
+Producer = Callable[[threading.Event], Iterator[bytes]]
 
 
 class RunnerBusyError(Exception):
@@ -57,11 +61,10 @@ class RunService:
             self.in_progress -= 1
             self._slots.release()
 
-    async def events(
-        self, plan: RunPlan, *, stream: bool, chunk_seconds: float
-    ) -> AsyncIterator[RunEvent]:
-        """The run's events, computed in a worker thread. Leaving the iteration early (a client
-        that disconnected) or the time limit cancels the computation before its next step.
+    async def produce(self, producer: Producer) -> AsyncIterator[bytes]:
+        """The pieces ``producer`` makes in a worker thread, as they come. Leaving the iteration
+        early (a client that disconnected) or the time limit cancels the work before its next
+        step.
 
         Raises:
             RunTimeLimitError: the time limit stopped the run.
@@ -72,8 +75,8 @@ class RunService:
 
         def work() -> None:
             try:
-                for event in run_events(plan, cancel, stream=stream, chunk_seconds=chunk_seconds):
-                    loop.call_soon_threadsafe(queue.put_nowait, event)
+                for piece in producer(cancel):
+                    loop.call_soon_threadsafe(queue.put_nowait, piece)
             except BaseException as error:  # handed to the request, which raises it
                 loop.call_soon_threadsafe(queue.put_nowait, error)
             finally:
@@ -87,10 +90,11 @@ class RunService:
         future = loop.run_in_executor(self._executor, work)
         try:
             while (item := await queue.get()) is not _END:
-                if isinstance(item, BaseException):
+                if isinstance(item, BaseException) and not timed_out.is_set():
                     raise item
-                yield item
-            if timed_out.is_set():
+                if isinstance(item, bytes):
+                    yield item
+            if timed_out.is_set():  # whatever the cut-short producer said
                 raise RunTimeLimitError(
                     f"the run passed its time limit of {self.run_timeout_s:g} s"
                 )

@@ -22,10 +22,11 @@ class Settings(BaseSettings):
     device: Literal["auto", "cpu", "cuda"] = Field(
         "auto", description="Where runs execute; 'auto' uses CUDA for large batches if present."
     )
-    max_rows: int = Field(65_536, ge=1, description="Most trajectories in one run.")
-    max_steps: int = Field(20_000, ge=1, description="Most steps in one run.")
+    # The budget's defaults are the engine's (engine.spec.Limits): one place says them.
+    max_rows: int = Field(Limits.max_rows, ge=1, description="Most trajectories in one run.")
+    max_steps: int = Field(Limits.max_steps, ge=1, description="Most steps in one run.")
     max_row_steps: int = Field(
-        4_000_000, ge=1, description="Compute budget of one run: rows x steps."
+        Limits.max_row_steps, ge=1, description="Compute budget of one run: rows x steps."
     )
     max_concurrent_runs: int = Field(2, ge=1, description="Runs computed at the same time.")
     queue_timeout_s: float = Field(

@@ -8,22 +8,31 @@ Pure Python and torch (no web framework), importable from a notebook::
         "series": [{"optimizer": "anon", "hparams": {"lr": 1e-3},
                     "sweep": {"param": "gamma", "values": [-0.5, 0, 0.5, 1, 1.5]}}],
     }))
+    result["series"][0]["x"]  # a numpy column; engine.record.dumps writes the JSON
 
 - ``engine.spec``: the run specification (the JSON contract of ``POST /api/runs``) and limits.
-- ``engine.runner``: planning rows and groups, stepping, recording, streaming events.
+- ``engine.plan``: rows, the groups of rows one optimizer instance steps, the device.
+- ``engine.stepping``: the step loop and its events (``meta``, ``chunk``, ``done``).
+- ``engine.history``: what a run records on its device; columns and summaries cut from it.
+- ``engine.record``: the declared shape of what a run sends, and its two wire encodings.
 """
 
-from engine.runner import RunEvent, RunPlan, collect_result, plan_run, run_events, run_to_result
+from engine.plan import RunPlan, choose_device, plan_run
+from engine.record import Encoding, dumps
 from engine.spec import BudgetError, Limits, RunSpec, check_budget
+from engine.stepping import RunEvent, collect_result, run_events, run_to_result
 
 __all__ = [
     "BudgetError",
+    "Encoding",
     "Limits",
     "RunEvent",
     "RunPlan",
     "RunSpec",
     "check_budget",
+    "choose_device",
     "collect_result",
+    "dumps",
     "plan_run",
     "run_events",
     "run_to_result",

@@ -18,6 +18,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     field_validator,
     model_validator,
@@ -26,13 +27,16 @@ from pydantic import (
 from landscapes import (
     ExpressionError,
     Landscape,
+    NoiseModel,
     NoiseSpec,
     UnknownLandscapeError,
     expression_landscape,
     get_landscape,
+    parse_noise,
 )
+from landscapes.expression import DEFAULT_VIEW_BOX
 from landscapes.landscape import validate_view_box
-from optimizers.registry import OptimizerEntry, UnknownOptimizerError, get_optimizer
+from optimizers.registry import HParams, OptimizerEntry, UnknownOptimizerError, get_optimizer
 
 __all__ = ["BudgetError", "LandscapeRef", "Limits", "RunSpec", "SeriesSpec", "SweepSpec"]
 
@@ -60,7 +64,11 @@ class _Strict(BaseModel):
 
 
 class LandscapeRef(_Strict):
-    """A registry landscape (``id`` and ``params``) or a typed function (``expression``)."""
+    """A registry landscape (``id`` and ``params``) or a typed function (``expression``).
+
+    Validation resolves it once: :meth:`resolve` returns the landscape (a typed function parsed
+    there) and its validated parameters without parsing or validating again.
+    """
 
     id: str | None = Field(None, description="Registry id, e.g. 'rosenbrock'.")
     params: dict[str, Any] = Field(default_factory=dict, description="The landscape's parameters.")
@@ -72,16 +80,8 @@ class LandscapeRef(_Strict):
         description="[[xmin, xmax], [ymin, ymax]] for an expression (default [-3, 3]^2); it sets "
         "the default start and the divergence bound.",
     )
-
-    @model_validator(mode="after")
-    def _one_source(self) -> LandscapeRef:
-        if (self.id is None) == (self.expression is None):
-            raise ValueError("give exactly one of 'id' and 'expression'")
-        if self.expression is not None and self.params:
-            raise ValueError("params apply to registry landscapes only, not to an expression")
-        if self.expression is None and self.view_box is not None:
-            raise ValueError("view_box applies to an expression; registry landscapes have theirs")
-        return self
+    _landscape: Landscape = PrivateAttr()
+    _params: Any = PrivateAttr()
 
     @field_validator("id")
     @classmethod
@@ -93,16 +93,6 @@ class LandscapeRef(_Strict):
                 raise ValueError(str(error)) from None
         return value
 
-    @field_validator("expression")
-    @classmethod
-    def _parsable(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                expression_landscape(value)
-            except ExpressionError as error:
-                raise ValueError(f"{error} (at character {error.position})") from None
-        return value
-
     @field_validator("view_box")
     @classmethod
     def _valid_box(cls, value):
@@ -111,23 +101,33 @@ class LandscapeRef(_Strict):
         return value
 
     @model_validator(mode="after")
-    def _valid_params(self) -> LandscapeRef:
+    def _resolve(self) -> LandscapeRef:
+        if (self.id is None) == (self.expression is None):
+            raise ValueError("give exactly one of 'id' and 'expression'")
+        if self.expression is not None and self.params:
+            raise ValueError("params apply to registry landscapes only, not to an expression")
+        if self.expression is None and self.view_box is not None:
+            raise ValueError("view_box applies to an expression; registry landscapes have theirs")
         if self.id is not None:
+            landscape = get_landscape(self.id)
+        else:
             try:
-                get_landscape(self.id).make_params(self.params)
-            except ValidationError as error:
-                raise ValueError(f"params.{_first_error(error)}") from None
+                landscape = expression_landscape(
+                    self.expression, view_box=self.view_box or DEFAULT_VIEW_BOX
+                )
+            except ExpressionError as error:
+                # "field: message" names the field in the 422's loc (see app/errors.py).
+                raise ValueError(f"expression: {error} (at character {error.position})") from None
+        try:
+            params = landscape.make_params(self.params)
+        except ValidationError as error:
+            raise ValueError(f"params.{_first_error(error)}") from None
+        self._landscape, self._params = landscape, params
         return self
 
     def resolve(self) -> tuple[Landscape, Any]:
-        """The landscape and its validated parameters."""
-        if self.id is not None:
-            landscape = get_landscape(self.id)
-        elif self.view_box is not None:
-            landscape = expression_landscape(self.expression, view_box=self.view_box)
-        else:
-            landscape = expression_landscape(self.expression)
-        return landscape, landscape.make_params(self.params)
+        """The landscape and its validated parameters (resolved once, by validation)."""
+        return self._landscape, self._params
 
 
 class SweepSpec(_Strict):
@@ -138,7 +138,11 @@ class SweepSpec(_Strict):
 
 
 class SeriesSpec(_Strict):
-    """One optimizer with its hyperparameters, optionally swept over one of them."""
+    """One optimizer with its hyperparameters, optionally swept over one of them.
+
+    Validation fills in the registry defaults once per sweep value: :meth:`variants` returns
+    them without validating again.
+    """
 
     optimizer: str = Field(description="Registry id, e.g. 'anon'.")
     hparams: dict[str, HParamValue] = Field(
@@ -146,6 +150,7 @@ class SeriesSpec(_Strict):
     )
     label: str | None = Field(None, max_length=80)
     sweep: SweepSpec | None = None
+    _variants: tuple[tuple[float | None, HParams], ...] = PrivateAttr()
 
     @field_validator("optimizer")
     @classmethod
@@ -156,40 +161,43 @@ class SeriesSpec(_Strict):
             raise ValueError(str(error)) from None
         return value
 
-    @field_validator("hparams")
-    @classmethod
-    def _valid_hparams(cls, value: dict[str, HParamValue], info) -> dict[str, HParamValue]:
-        if "optimizer" in info.data:  # else the optimizer id itself was already refused
+    @model_validator(mode="after")
+    def _validate_hparams(self) -> SeriesSpec:
+        # Error messages start with "field.path: " so the 422's loc names the field.
+        entry = self.entry
+        if self.sweep is None:
             try:
-                get_optimizer(info.data["optimizer"]).parse_hparams(value)
+                self._variants = ((None, entry.parse_hparams(self.hparams)),)
             except ValidationError as error:
-                raise ValueError(_first_error(error)) from None
-        return value
-
-    @field_validator("sweep")
-    @classmethod
-    def _valid_sweep(cls, sweep: SweepSpec | None, info) -> SweepSpec | None:
-        if sweep is None or "optimizer" not in info.data or "hparams" not in info.data:
-            return sweep
-        entry = get_optimizer(info.data["optimizer"])
-        if sweep.param not in entry.hparams.model_fields:
+                raise ValueError(f"hparams.{_first_error(error)}") from None
+            return self
+        if self.sweep.param not in entry.hparams.model_fields:
             fields = ", ".join(entry.hparams.model_fields)
             raise ValueError(
-                f"param: {sweep.param!r} is not a hyperparameter of {entry.id} ({fields})"
+                f"sweep.param: {self.sweep.param!r} is not a hyperparameter of {entry.id} "
+                f"({fields})"
             )
-        for index, value in enumerate(sweep.values):
+        variants = []
+        for index, value in enumerate(self.sweep.values):
             try:
-                entry.parse_hparams({**info.data["hparams"], sweep.param: value})
+                filled = entry.parse_hparams({**self.hparams, self.sweep.param: value})
             except ValidationError as error:
-                raise ValueError(f"values.{index}: {_first_error(error)}") from None
-        return sweep
+                first = error.errors()[0]
+                if first["loc"][:1] == (self.sweep.param,):
+                    raise ValueError(f"sweep.values.{index}: {first['msg']}") from None
+                raise ValueError(f"hparams.{_first_error(error)}") from None
+            variants.append((value, filled))
+        self._variants = tuple(variants)
+        return self
 
     @property
     def entry(self) -> OptimizerEntry:
         return get_optimizer(self.optimizer)
 
-    def sweep_values(self) -> list[float | None]:
-        return list(self.sweep.values) if self.sweep is not None else [None]
+    def variants(self) -> tuple[tuple[float | None, HParams], ...]:
+        """``(swept value, filled hyperparameters)`` per sweep value; ``(None, ...)`` once
+        without a sweep."""
+        return self._variants
 
 
 class RunSpec(_Strict):
@@ -223,6 +231,23 @@ class RunSpec(_Strict):
     max_points: int = Field(
         2001, ge=2, le=MAX_STEPS + 1, description="Points per row sent; longer runs are decimated."
     )
+    record: Literal["full", "final"] = Field(
+        "full",
+        description="'full' sends every row's columns (steps, x, y, loss, grad_norm); 'final' "
+        "sends only each row's summary, for runs that want one number per row (maps, sweeps).",
+    )
+    _noise: NoiseModel = PrivateAttr()
+
+    @model_validator(mode="after")
+    def _parse_noise(self) -> RunSpec:
+        # The field was validated as a NoiseSpec already; this only picks the no-noise default.
+        self._noise = parse_noise(self.noise)
+        return self
+
+    @property
+    def noise_model(self) -> NoiseModel:
+        """The gradient noise (the no-noise model when ``noise`` is null)."""
+        return self._noise
 
     def start_points(self, default: tuple[float, float]) -> list[tuple[float, float]]:
         """The rows' start points; ``default`` (the landscape's) when none is given."""
@@ -234,16 +259,17 @@ class RunSpec(_Strict):
 
     def row_count(self) -> int:
         per_series = len(self.seeds) * len(self.starts or [None])
-        return sum(len(s.sweep_values()) * per_series for s in self.series)
+        return sum(len(s.variants()) * per_series for s in self.series)
 
 
 @dataclass(frozen=True)
 class Limits:
-    """The compute budget of one run (configurable in the web app's settings)."""
+    """The compute budget of one run. These defaults are the web app's and the CLI's too
+    (``app/settings.py`` reads them; ``OPTISCOPE_MAX_*`` override them)."""
 
     max_rows: int = 65_536
     max_steps: int = 20_000
-    max_row_steps: int = 20_000_000  # rows x steps
+    max_row_steps: int = 4_000_000  # rows x steps
 
 
 class BudgetError(ValueError):

@@ -2,10 +2,9 @@
 
 from fastapi import APIRouter
 
-from app.api import catalogue, presets, runs, system
+from app.api import catalogue, runs, system
 
 router = APIRouter(prefix="/api")
 router.include_router(system.router)
 router.include_router(catalogue.router)
 router.include_router(runs.router)
-router.include_router(presets.router)

@@ -1,16 +1,19 @@
-"""The registries as JSON, and surfaces for contour and 3-D plots."""
+"""The catalogue: the registries and the presets as JSON, and surfaces for contour and 3-D
+plots."""
 
 from __future__ import annotations
 
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
+from app.deps import SettingsDep
+from app.presets import list_presets
 from app.schemas import Surface
-from app.settings import Settings, get_settings
+from app.settings import Settings
 from landscapes import (
     ExpressionError,
     UnknownLandscapeError,
@@ -51,6 +54,12 @@ def landscapes() -> list[dict[str, Any]]:
     return [entry.describe() for entry in list_landscapes()]
 
 
+@router.get("/presets")
+def presets() -> list[dict[str, Any]]:
+    """Every preset (id, title, narration, run spec, view hints); the first is the default run."""
+    return [preset.model_dump() for preset in list_presets()]
+
+
 @router.get("/noise-models")
 def noise_models() -> dict[str, Any]:
     """JSON Schema of the noise models (a union told apart by ``kind``)."""
@@ -60,7 +69,7 @@ def noise_models() -> dict[str, Any]:
 @router.get("/landscapes/{landscape_id}/surface", response_model=Surface)
 def landscape_surface(
     landscape_id: str,
-    settings: Annotated[Settings, Depends(get_settings)],
+    settings: SettingsDep,
     resolution: Annotated[int, Query(ge=2, le=400)] = 120,
     params: Annotated[str | None, Query(description="The landscape's parameters as JSON.")] = None,
     log: Annotated[bool, Query(description="log10 transform for a log colour scale.")] = False,
@@ -85,7 +94,7 @@ def landscape_surface(
 @router.get("/expression/surface", response_model=Surface)
 def expression_surface(
     expression: Annotated[str, Query(max_length=500, description="A function of x and y.")],
-    settings: Annotated[Settings, Depends(get_settings)],
+    settings: SettingsDep,
     resolution: Annotated[int, Query(ge=2, le=400)] = 120,
     x_min: float = -3.0,
     x_max: float = 3.0,

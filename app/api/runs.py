@@ -1,34 +1,32 @@
 """``POST /api/runs``: validate the run, check the budget, run it off the event loop, answer
-with the whole result (JSON) or stream it (server-sent events)."""
+with the whole result (JSON) or stream it (server-sent events), in either encoding."""
 
 from __future__ import annotations
 
-import json
 import math
-from collections.abc import AsyncIterator
-from typing import Annotated, Any
+import threading
+from collections.abc import AsyncIterator, Iterator
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Header, Query
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response, StreamingResponse
-from fastapi.sse import format_sse_event
+from fastapi.responses import Response, StreamingResponse
 
-from app.runs import RunService, RunTimeLimitError
-from app.schemas import STREAM_DESCRIPTION, RunResult
-from app.settings import Settings, get_settings
-from engine import BudgetError, RunSpec, check_budget, collect_result, plan_run
-from engine.runner import RunPlan
+from app.deps import RunServiceDep, SettingsDep
+from app.run_service import RunService, RunTimeLimitError
+from app.schemas import STREAM_DESCRIPTION
+from app.settings import Settings
+from engine import BudgetError, Encoding, RunPlan, RunSpec, check_budget, dumps, plan_run
+from engine.record import RunResult
+from engine.stepping import CHUNK_SECONDS, collect_result, run_events
 
 router = APIRouter(tags=["runs"])
 
-# Streamed chunks at most this often: smooth drawing without flooding the page.
-CHUNK_SECONDS = 0.05
-
-
-def _dumps(data: Any) -> str:
-    # allow_nan=False: a NaN or Infinity must never reach a client (the engine reports
-    # divergence as data instead).
-    return json.dumps(data, allow_nan=False, separators=(",", ":"))
+ENCODING_DESCRIPTION = (
+    "How numeric columns are written: 'plain' JSON numbers, or 'typed': Plotly's typed-array "
+    'form {"dtype": "f8"|"f4"|"i4", "bdata": base64 of the little-endian bytes}. Both decode '
+    "to identical numbers."
+)
 
 
 def _plan(spec: RunSpec, settings: Settings) -> RunPlan:
@@ -38,13 +36,17 @@ def _plan(spec: RunSpec, settings: Settings) -> RunPlan:
         raise RequestValidationError(
             [{"loc": ("body", *error.loc), "msg": str(error), "type": "budget_exceeded"}]
         ) from None
-    device = settings.device if spec.device == "auto" else spec.device
     try:
-        return plan_run(spec, device=device)
-    except ValueError as error:  # e.g. CUDA asked for but absent
+        return plan_run(spec, settings.device)
+    except ValueError as error:  # "device: 'cuda' was asked for but ..." names its field
         raise RequestValidationError(
-            [{"loc": ("body", "device"), "msg": str(error), "type": "value_error"}]
+            [{"loc": ("body",), "msg": str(error), "type": "value_error"}]
         ) from None
+
+
+def _sse(kind: str, payload: bytes) -> bytes:
+    # The compact JSON has no line breaks, so one data line carries it.
+    return b"event: " + kind.encode() + b"\ndata: " + payload + b"\n\n"
 
 
 @router.post(
@@ -54,47 +56,55 @@ def _plan(spec: RunSpec, settings: Settings) -> RunPlan:
         200: {
             "description": "The whole result (JSON), or the stream (server-sent events).\n\n"
             + STREAM_DESCRIPTION,
-            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            "content": {
+                "text/event-stream": {
+                    "schema": {
+                        "type": "string",
+                        "description": "Events whose data follow RunMeta, Chunk, Done and "
+                        "RunError.",
+                    }
+                }
+            },
         },
         422: {"description": "Invalid run: the field is named in detail[].loc."},
-        503: {"description": "All run slots busy (see Retry-After), or the time limit passed."},
+        503: {"description": "All run slots are busy (see Retry-After), or the time limit passed."},
     },
 )
 async def create_run(
     spec: RunSpec,
-    request: Request,
-    settings: Annotated[Settings, Depends(get_settings)],
+    settings: SettingsDep,
+    service: RunServiceDep,
+    encoding: Annotated[Encoding, Query(description=ENCODING_DESCRIPTION)] = "plain",
     accept: Annotated[str, Header()] = "application/json",
 ) -> Response:
     """Run every trajectory of ``spec`` in one batched computation."""
     plan = _plan(spec, settings)
-    service: RunService = request.app.state.runs
     if "text/event-stream" in accept:
         return StreamingResponse(
-            _stream(service, plan),
+            _stream(service, plan, encoding),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
+
+    def whole_result(cancel: threading.Event) -> Iterator[bytes]:
+        events = run_events(plan, cancel, chunk_seconds=math.inf)
+        yield dumps(collect_result(plan, events), encoding)
+
     async with service.slot():
-        events = [
-            event async for event in service.events(plan, stream=True, chunk_seconds=math.inf)
-        ]
-    return Response(_dumps(collect_result(plan, events)), media_type="application/json")
+        body = b"".join([piece async for piece in service.produce(whole_result)])
+    return Response(body, media_type="application/json")
 
 
-async def _stream(service: RunService, plan: RunPlan) -> AsyncIterator[bytes]:
+async def _stream(service: RunService, plan: RunPlan, encoding: Encoding) -> AsyncIterator[bytes]:
     """The run as server-sent events; the slot is held while streaming."""
+
+    def events(cancel: threading.Event) -> Iterator[bytes]:
+        for event in run_events(plan, cancel, chunk_seconds=CHUNK_SECONDS):
+            yield _sse(event.kind, dumps(event.data, encoding))
+
     try:
         async with service.slot():
-            async for event in service.events(plan, stream=True, chunk_seconds=CHUNK_SECONDS):
-                yield format_sse_event(data_str=_dumps(event.data), event=event.kind)
+            async for piece in service.produce(events):
+                yield piece
     except RunTimeLimitError as error:
-        yield format_sse_event(data_str=_dumps({"detail": str(error)}), event="error")
-
-
-def busy_response(retry_after_s: int) -> JSONResponse:
-    return JSONResponse(
-        {"detail": "all run slots are busy; retry shortly"},
-        status_code=503,
-        headers={"Retry-After": str(retry_after_s)},
-    )
+        yield _sse("error", dumps({"detail": str(error)}))

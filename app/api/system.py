@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 from importlib import metadata
-from typing import Annotated
 
 import torch
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter
 
+from app.deps import RunServiceDep, SettingsDep
 from app.schemas import Health
-from app.settings import Settings, get_settings
 
 router = APIRouter(tags=["system"])
 
 
 @router.get("/health", response_model=Health)
-def health(request: Request, settings: Annotated[Settings, Depends(get_settings)]) -> dict:
-    service = request.app.state.runs
+def health(service: RunServiceDep, settings: SettingsDep) -> dict:
     return {
         "status": "ok",
         "version": metadata.version("optiscope"),

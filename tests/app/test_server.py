@@ -63,8 +63,10 @@ def test_stream_over_http_arrives_in_order_and_complete(serve):
     streamed: dict[int, list] = {}
     for chunk in chunks:
         for part in chunk["rows"]:
-            streamed.setdefault(part["row"], []).extend(part["xy"])
-    assert [streamed[i] for i in range(len(whole))] == [row["trajectory"] for row in whole]
+            streamed.setdefault(part["row"], []).extend(zip(part["x"], part["y"], strict=True))
+    assert [streamed[i] for i in range(len(whole))] == [
+        list(zip(row["x"], row["y"], strict=True)) for row in whole
+    ]
 
 
 def test_disconnecting_cancels_the_computation(serve):

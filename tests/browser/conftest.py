@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import httpx
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, Request, sync_playwright
 
-from app.main import create_app
-from app.settings import Settings
+from app.local_server import local_server
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -32,33 +26,11 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def base_url() -> Iterator[str]:
     """One server for the whole browser session (its state is per request)."""
-    port = _free_port()
-    app = create_app(Settings(host="127.0.0.1", port=port))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.05)
-    else:
-        raise RuntimeError("the server did not start")
-    yield url
-    server.should_exit = True
-    thread.join(timeout=10)
+    with local_server() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

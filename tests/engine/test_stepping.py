@@ -1,15 +1,23 @@
-"""The engine: batched rows equal one-by-one runs; divergence, decimation, streaming, cancel."""
+"""The step loop: batched rows equal one-by-one runs; divergence, decimation, streaming, cancel."""
 
 from __future__ import annotations
 
 import itertools
-import json
 import threading
 
 import pytest
 import torch
 
-from engine import BudgetError, Limits, RunSpec, check_budget, plan_run, run_events, run_to_result
+from engine import (
+    BudgetError,
+    Limits,
+    RunSpec,
+    check_budget,
+    dumps,
+    plan_run,
+    run_events,
+    run_to_result,
+)
 from landscapes import get_landscape, parse_noise
 from optimizers.registry import get_optimizer
 
@@ -24,8 +32,14 @@ def spec(**overrides) -> RunSpec:
     return RunSpec.model_validate(data)
 
 
-def one_by_one(optimizer, hparams, landscape, noise, seed, start, steps, clip=None):
-    """The trajectory of one row with the plainest possible loop (no engine code)."""
+def points(row) -> list[tuple[float, float]]:
+    """A row's path as (x, y) pairs, from its columns."""
+    return list(zip(row["x"].tolist(), row["y"].tolist(), strict=True))
+
+
+def one_by_one(optimizer, hparams, landscape, noise, seed, start, steps, clip=None, losses=None):
+    """The trajectory of one row with the plainest possible loop (no engine code); the clean
+    loss at each point is appended to ``losses`` when given."""
     entry = get_optimizer(optimizer)
     f = get_landscape(landscape["id"]).bind(landscape.get("params"))
     noise_model = parse_noise(noise)
@@ -34,6 +48,8 @@ def one_by_one(optimizer, hparams, landscape, noise, seed, start, steps, clip=No
     path = [tuple(start)]
     for t in range(steps):
         loss = noise_model.loss(f, p, step=t)
+        if losses is not None:
+            losses.append(float(loss.detach()[0]))
         (g,) = torch.autograd.grad(loss.sum(), p)
         g = noise_model.perturb(g, points=p.detach(), fn=f, step=t, seeds=[seed])
         if clip is not None:
@@ -41,6 +57,8 @@ def one_by_one(optimizer, hparams, landscape, noise, seed, start, steps, clip=No
         p.grad = g
         opt.step()
         path.append(tuple(p.detach()[0].tolist()))
+    if losses is not None:
+        losses.append(float(noise_model.loss(f, p, step=steps).detach()[0]))
     return path
 
 
@@ -66,12 +84,15 @@ def test_batched_rows_equal_one_by_one_runs_bitwise(noise):
     result = run_to_result(run)
     assert len(result["series"]) == (2 + 1 + 1 + 2 + 2 + 1) * 2 * 2
     for row in result["series"]:
+        losses = []
         expected = one_by_one(
             row["optimizer"], row["hparams"], {"id": "rosenbrock"}, noise, row["seed"],
-            row["start"], run.steps,
+            row["start"], run.steps, losses=losses,
         )  # fmt: skip
         assert row["diverged_at"] is None
-        assert [tuple(xy) for xy in row["trajectory"]] == expected, row["label"]
+        assert row["steps"].tolist() == list(range(run.steps + 1))
+        assert points(row) == expected, row["label"]
+        assert row["loss"].tolist() == losses, row["label"]
 
 
 def test_clipping_is_per_row_and_visible_in_meta():
@@ -81,7 +102,7 @@ def test_clipping_is_per_row_and_visible_in_meta():
     for row in result["series"]:
         expected = one_by_one("adam", {"lr": 0.01}, {"id": "rosenbrock"}, None, 0, row["start"],
                               60, clip=1.0)  # fmt: skip
-        assert [tuple(xy) for xy in row["trajectory"]] == expected
+        assert points(row) == expected
 
 
 def test_hparams_are_filled_with_registry_defaults_and_the_swept_value():
@@ -95,14 +116,14 @@ def test_hparams_are_filled_with_registry_defaults_and_the_swept_value():
 def test_divergence_is_data_and_the_json_stays_finite():
     run = spec(series=[{"optimizer": "sgd", "hparams": {"lr": 50.0}}, SERIES[1]], steps=200)
     result = run_to_result(run)
-    text = json.dumps(result, allow_nan=False)  # raises on NaN or Infinity
+    text = dumps(result).decode()  # raises on NaN or Infinity
     sgd, ano = result["series"]
     assert sgd["diverged_at"] is not None
     assert sgd["diverged_at"] <= 3
-    assert len(sgd["trajectory"]) == sgd["diverged_at"]  # the points before it, all finite
-    assert sgd["final_point"] == sgd["trajectory"][-1]
+    assert len(sgd["x"]) == sgd["diverged_at"]  # the points before it, all finite
+    assert sgd["final_point"] == list(points(sgd)[-1])
     assert ano["diverged_at"] is None
-    assert len(ano["trajectory"]) == 201
+    assert len(ano["x"]) == 201
     assert "NaN" not in text
     assert "Infinity" not in text
 
@@ -114,11 +135,11 @@ def test_decimation_keeps_both_ends_and_each_rows_last_point():
         steps=1000, max_points=11,
     )  # fmt: skip
     adam, sgd = run_to_result(run)["series"]
-    assert adam["steps"] == list(range(0, 1001, 100))
-    assert len(adam["trajectory"]) == 11
+    assert adam["steps"].tolist() == list(range(0, 1001, 100))
+    assert len(adam["x"]) == 11
     assert sgd["diverged_at"] is not None
     assert sgd["steps"][-1] == sgd["diverged_at"] - 1
-    assert sgd["final_point"] == sgd["trajectory"][-1]
+    assert sgd["final_point"] == list(points(sgd)[-1])
 
 
 def test_summary_reports_distance_and_steps_to_tolerance():
@@ -150,9 +171,9 @@ def test_stream_is_meta_chunks_done_in_order_and_complete():
     streamed = {}
     for chunk in chunks:
         for part in chunk["rows"]:
-            streamed.setdefault(part["row"], []).extend(part["xy"])
+            streamed.setdefault(part["row"], []).extend(points(part))
     whole = run_to_result(run)["series"]
-    assert [streamed[r] for r in range(len(whole))] == [row["trajectory"] for row in whole]
+    assert [streamed[r] for r in range(len(whole))] == [points(row) for row in whole]
 
 
 def test_cancel_stops_before_the_next_step():
@@ -171,9 +192,9 @@ def test_adahessian_is_reproducible_and_rows_are_independent():
     series = [{"optimizer": "adahessian", "hparams": {"lr": 0.05}}]
     run = spec(series=series, seeds=[1, 2], starts=[[-1.0, 1.5]], steps=50)
     first, again = run_to_result(run), run_to_result(run)
-    assert [r["trajectory"] for r in first["series"]] == [r["trajectory"] for r in again["series"]]
+    assert [points(r) for r in first["series"]] == [points(r) for r in again["series"]]
     alone = run_to_result(spec(series=series, seeds=[2], starts=[[-1.0, 1.5]], steps=50))
-    assert alone["series"][0]["trajectory"] == first["series"][1]["trajectory"]
+    assert points(alone["series"][0]) == points(first["series"][1])
 
 
 def test_float32_and_the_device_are_reported():

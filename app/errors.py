@@ -1,0 +1,53 @@
+"""How errors answer: 422s that name the field, 503s that say when to come back."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from app.run_service import RunnerBusyError, RunTimeLimitError
+
+# Validators that check several fields at once start their message with the field they mean,
+# "sweep.values.2: Input should be ...": that path belongs in loc.
+_NAMED_FIELD = re.compile(r"^([A-Za-z_]\w*(?:\.\w+)*): (.+)$", re.DOTALL)
+
+
+def problem(item: dict[str, Any]) -> dict[str, Any]:
+    """One entry of a 422's ``detail`` (``loc``, ``msg``, ``type``, ...), the field named in full.
+
+    FastAPI's own handler also echoes the offending ``input``, which can be NaN or Infinity and
+    would make the 422 itself unencodable; loc, msg and type name the problem.
+    """
+    kept = {key: value for key, value in item.items() if key not in ("input", "ctx", "url")}
+    loc, message = list(item["loc"]), str(item["msg"]).removeprefix("Value error, ")
+    named = _NAMED_FIELD.match(message)
+    if named:
+        loc += [int(part) if part.isdigit() else part for part in named[1].split(".")]
+        message = named[2]
+    return {**kept, "loc": loc, "msg": message}
+
+
+def busy_response(retry_after_s: int) -> JSONResponse:
+    return JSONResponse(
+        {"detail": "all run slots are busy; retry shortly"},
+        status_code=503,
+        headers={"Retry-After": str(retry_after_s)},
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, error: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"detail": [problem(item) for item in error.errors()]}, 422)
+
+    @app.exception_handler(RunnerBusyError)
+    async def _busy(_request: Request, error: RunnerBusyError) -> JSONResponse:
+        return busy_response(error.retry_after_s)
+
+    @app.exception_handler(RunTimeLimitError)
+    async def _timed_out(_request: Request, error: RunTimeLimitError) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, status_code=503)

@@ -1,0 +1,232 @@
+"""What a run records on its device, and the record's columns and summaries cut from it.
+
+A ``record: full`` run keeps every step's position, clean loss and clean gradient norm (index
+``k`` is the point after ``k`` steps) and sends them as columns; a ``record: final`` run keeps
+only what its summaries need (the last valid point and loss, the first step within tolerance),
+so a 65,536-row map holds a few vectors instead of a ``(steps + 1, rows, 2)`` tensor.
+
+Rows stop where they diverge (:class:`Stops`); a stopped row's points freeze and its values
+are masked, and its last valid point is always part of its columns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from engine.plan import RunPlan
+from landscapes.noise import DriftNoise
+
+__all__ = ["History", "Stops", "kept_steps"]
+
+
+class Stops:
+    """Which rows have stopped, and at which step: ``at[r]`` is the first step whose point or
+    loss was not valid (``steps + 1`` while the row runs).
+
+    Masking is one idea: :meth:`mask` is None while no row can have stopped, else the rows to
+    mask. On the CPU, reading a flag is free, so masks start once a row has stopped; on a GPU
+    every step masks, since reading the flag would wait for the device.
+    """
+
+    def __init__(self, rows: int, steps: int, device: torch.device) -> None:
+        self.at = torch.full((rows,), steps + 1, dtype=torch.int64, device=device)
+        self.masking = device.type != "cpu"
+
+    def stop(self, bad: torch.Tensor, step: int) -> None:
+        """Rows flagged ``bad`` that are still running stop at ``step``."""
+        if self.masking or bool(bad.any()):
+            self.at = torch.where(bad & (self.at > step), step, self.at)
+            self.masking = True
+
+    def mask(self, step: int) -> torch.Tensor | None:
+        """The rows stopped at or before ``step``; None when there is nothing to mask."""
+        return self.at <= step if self.masking else None
+
+
+def kept_steps(steps: int, max_points: int) -> np.ndarray:
+    """Whether each step ``0..steps`` is sent when rows are decimated to ``max_points``: evenly
+    spread, both ends included (each row's own last point is added where it stops)."""
+    kept = np.zeros(steps + 1, dtype=bool)
+    if steps + 1 <= max_points:
+        kept[:] = True
+    else:
+        kept[np.round(np.arange(max_points) * steps / (max_points - 1)).astype(np.int64)] = True
+    return kept
+
+
+@dataclass
+class History:
+    """Everything recorded so far, on the run's device."""
+
+    plan: RunPlan
+    stops: Stops
+    full: bool
+    # record 'full': (steps + 1, R, 2), (steps + 1, R), (steps + 1, R)
+    positions: torch.Tensor | None = None
+    losses: torch.Tensor | None = None
+    grad_norms: torch.Tensor | None = None
+    # record 'final': the last valid point and loss, the first step within tolerance (-1: none)
+    current: torch.Tensor | None = None
+    last_point: torch.Tensor | None = None
+    last_loss: torch.Tensor | None = None
+    reached: torch.Tensor | None = None
+    done_steps: int = 0  # points [0, done_steps) have their loss (and gradient norm)
+    emitted: int = 0  # points [0, emitted) were handed out as columns
+    kept: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+
+    @classmethod
+    def start(cls, plan: RunPlan, starts: torch.Tensor) -> History:
+        steps, rows = plan.steps, len(plan.rows)
+        history = cls(plan, Stops(rows, steps, plan.device), full=plan.spec.record == "full")
+        dtype, device = plan.dtype, plan.device
+        if history.full:
+            history.positions = torch.empty(steps + 1, rows, 2, dtype=dtype, device=device)
+            history.losses = torch.empty(steps + 1, rows, dtype=dtype, device=device)
+            history.grad_norms = torch.empty(steps + 1, rows, dtype=dtype, device=device)
+            history.positions[0] = starts
+            history.kept = kept_steps(steps, plan.spec.max_points)
+        else:
+            history.current = starts.clone()
+            history.last_point = starts.clone()
+            history.last_loss = torch.zeros(rows, dtype=dtype, device=device)
+            history.reached = torch.full((rows,), -1, dtype=torch.int64, device=device)
+        return history
+
+    # ---- recording, step by step
+
+    def point(self, step: int) -> torch.Tensor:
+        """Every row's point after ``step`` steps (the latest one recorded)."""
+        return self.positions[step] if self.full else self.current
+
+    def record_loss(self, step: int, loss: torch.Tensor, points: torch.Tensor) -> None:
+        """The clean loss at ``points`` (after ``step`` steps), already masked."""
+        if self.full:
+            self.losses[step].copy_(loss)
+            return
+        stopped = self.stops.mask(step)
+        if stopped is None:
+            # A copy: ``points`` may be the parameter itself, which the next step changes.
+            self.last_loss, self.last_point = loss, points.detach().clone()
+        else:
+            self.last_loss = torch.where(stopped, self.last_loss, loss)
+            self.last_point = torch.where(stopped[:, None], self.last_point, points)
+        if self.plan.minima:
+            best = min(v for _, v in self.plan.minima)
+            close = (loss - best).abs() <= self.plan.spec.tolerance
+            if stopped is not None:
+                close &= ~stopped
+            self.reached = torch.where((self.reached < 0) & close, step, self.reached)
+
+    def record_grad_norm(self, step: int, grad_norm: torch.Tensor) -> None:
+        if self.full:
+            self.grad_norms[step].copy_(grad_norm)
+        self.done_steps = step + 1
+
+    def record_point(self, step: int, points: torch.Tensor) -> None:
+        if self.full:
+            self.positions[step].copy_(points)
+        else:
+            self.current.copy_(points)
+
+    # ---- columns
+
+    def last_valid(self) -> torch.Tensor:
+        """Each row's last valid point index, on the CPU (-1 when its start was not valid)."""
+        return (self.stops.at.clamp(max=self.plan.steps + 1) - 1).cpu()
+
+    def take_columns(self) -> list[dict[str, Any]]:
+        """The columns of points ``[emitted, done_steps)`` of every row with points there (see
+        :class:`engine.record.ChunkRow`), as numpy arrays; they count as handed out."""
+        a, b = self.emitted, self.done_steps
+        self.emitted = b
+        if not self.full or a >= b:
+            return []
+        last = self.last_valid().numpy()
+        in_range = np.flatnonzero(self.kept[a:b]) + a
+        running = np.flatnonzero(last >= b - 1)
+        common = in_range
+        ends_here = len(running) and bool((last[running] == b - 1).any())
+        if ends_here and (not len(in_range) or in_range[-1] != b - 1):
+            common = np.append(in_range, b - 1)  # a run's final step is always sent
+        parts: dict[int, dict[str, Any]] = {}
+        if len(running) and len(common):
+            # One gather for all rows still running: the common case.
+            for r, columns in zip(running.tolist(), self._gather(common, running), strict=True):
+                parts[r] = columns
+        for r in np.flatnonzero(last < b - 1).tolist():
+            end = int(last[r])
+            wanted = np.flatnonzero(self.kept[a : end + 1]) + a
+            if end >= a and (not len(wanted) or wanted[-1] != end):
+                wanted = np.append(wanted, end)
+            if len(wanted):
+                parts[r] = self._gather(wanted, np.array([r]))[0]
+        return [{"row": r, **parts[r]} for r in sorted(parts)]
+
+    def _gather(self, steps: np.ndarray, rows: np.ndarray) -> list[dict[str, Any]]:
+        """Columns of ``rows`` at ``steps``: one gather and one transfer per column."""
+        at = torch.from_numpy(steps).to(self.plan.device)
+        picked = torch.from_numpy(rows).to(self.plan.device)
+        positions = self.positions[at][:, picked]  # (K, n, 2)
+        xs = positions[..., 0].T.contiguous().cpu().numpy()
+        ys = positions[..., 1].T.contiguous().cpu().numpy()
+        losses = self.losses[at][:, picked].T.contiguous().cpu().numpy()
+        grad_norms = self.grad_norms[at][:, picked].T.contiguous().cpu().numpy()
+        return [
+            {"steps": steps, "x": xs[i], "y": ys[i], "loss": losses[i], "grad_norm": grad_norms[i]}
+            for i in range(len(rows))
+        ]
+
+    # ---- summaries
+
+    def summaries(self) -> list[dict[str, Any]]:
+        """Per row (:class:`engine.record.RowSummary`): final point and clean loss, distance to
+        the nearest global minimum, the first step within ``tolerance`` of the minimum value,
+        and the step it diverged at."""
+        plan = self.plan
+        steps, R = plan.steps, len(plan.rows)
+        last = self.last_valid()
+        valid = last >= 0  # false only when the start itself has a non-finite loss
+        at_last = last.clamp(min=0)
+        if self.full:
+            losses = self.losses.cpu()
+            final = self.positions.cpu()[at_last, torch.arange(R)]
+            final_loss = losses[at_last, torch.arange(R)]
+            reached = None
+            if plan.minima:
+                best = min(v for _, v in plan.minima)
+                close = (losses - best).abs() <= plan.spec.tolerance
+                close &= torch.arange(steps + 1)[:, None] <= last[None, :]
+                reached = torch.where(close.any(dim=0), close.to(torch.int8).argmax(dim=0), -1)
+        else:
+            final, final_loss = self.last_point.cpu(), self.last_loss.cpu()
+            reached = self.reached.cpu() if plan.minima else None
+        distance = None
+        if plan.minima:
+            minima = torch.tensor([p for p, _ in plan.minima], dtype=final.dtype)
+            if isinstance(plan.noise, DriftNoise):  # the minima have moved with the landscape
+                shifts = {k: plan.noise.offset(k) for k in set(at_last.tolist())}
+                moved = minima[None] + torch.tensor([shifts[k] for k in at_last.tolist()])[:, None]
+            else:
+                moved = minima[None].expand(R, -1, -1)
+            distance = torch.linalg.vector_norm(final[:, None] - moved, dim=2).min(dim=1).values
+        final_list, loss_list, last_list = final.tolist(), final_loss.tolist(), last.tolist()
+        distance_list = distance.tolist() if distance is not None else [None] * R
+        reached_list = reached.tolist() if reached is not None else [-1] * R
+        summaries = []
+        for r, row in enumerate(plan.rows):
+            ok = bool(valid[r])
+            summaries.append(
+                {
+                    "row": r,
+                    "final_point": final_list[r] if ok else list(row.start),
+                    "final_loss": loss_list[r] if ok else None,
+                    "distance_to_minimum": distance_list[r] if ok else None,
+                    "steps_to_tolerance": reached_list[r] if reached_list[r] >= 0 else None,
+                    "diverged_at": last_list[r] + 1 if last_list[r] < steps else None,
+                }
+            )
+        return summaries

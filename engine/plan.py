@@ -1,0 +1,187 @@
+"""A run's plan: its rows, the optimizer instances that step them, and what they run on.
+
+A run expands into rows (series x sweep values x seeds x starts). Rows that can share one
+optimizer instance form a group: a whole series when its swept hyperparameter accepts a tensor
+(one ``(n, 1)`` tensor of values, one ``step()``), one group per sweep value otherwise.
+
+The plan holds everything validation produced (the resolved landscape and its parameters, the
+parsed expression, the noise model, the filled hyperparameter models), so nothing is validated or
+parsed again while the run steps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import metadata
+from typing import Any
+
+import torch
+
+from engine.spec import RunSpec
+from landscapes import Landscape
+from landscapes.noise import NoiseModel
+from optimizers.registry import HParams, OptimizerEntry
+
+__all__ = ["CUDA_MIN_ROWS", "Group", "Row", "RunPlan", "choose_device", "plan_run", "versions"]
+
+# 'auto' moves a run to CUDA (when present) from this many rows on: below it, launch latency
+# dominates and the CPU is faster.
+CUDA_MIN_ROWS = 4096
+
+
+@dataclass(frozen=True)
+class Row:
+    """One trajectory."""
+
+    index: int
+    series: int
+    label: str
+    optimizer: str
+    hparams: dict[str, Any]
+    seed: int
+    start: tuple[float, float]
+
+    def describe(self) -> dict[str, Any]:
+        """The row's identity as the record's ``RowInfo`` declares it."""
+        return {
+            "row": self.index,
+            "series": self.series,
+            "label": self.label,
+            "optimizer": self.optimizer,
+            "hparams": self.hparams,
+            "seed": self.seed,
+            "start": list(self.start),
+        }
+
+
+@dataclass(frozen=True)
+class Group:
+    """Rows ``[lo, hi)`` stepped by one optimizer instance."""
+
+    entry: OptimizerEntry
+    lo: int
+    hi: int
+    hparams: HParams
+    tensor_param: str | None = None  # the swept hyperparameter passed as an (n, 1) tensor
+    tensor_values: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    spec: RunSpec
+    landscape: Landscape
+    params: Any  # the landscape's validated parameter model
+    fn: Callable[[torch.Tensor], torch.Tensor]
+    noise: NoiseModel
+    rows: tuple[Row, ...]
+    groups: tuple[Group, ...]
+    dtype: torch.dtype
+    device: torch.device
+    minima: tuple[tuple[tuple[float, float], float], ...]  # ((x, y), f)
+
+    @property
+    def steps(self) -> int:
+        return self.spec.steps
+
+    def describe(self) -> dict[str, Any]:
+        """The ``meta`` event (``RunMeta`` in engine/record.py): every row, and what the numbers
+        were computed with."""
+        return {
+            "rows": [row.describe() for row in self.rows],
+            **self.describe_run(),
+        }
+
+    def describe_run(self) -> dict[str, Any]:
+        """What the numbers were computed with (the whole result carries it beside its rows)."""
+        return {
+            "steps": self.spec.steps,
+            "record": self.spec.record,
+            "landscape": {
+                "id": self.landscape.id,
+                "label": self.landscape.label,
+                "params": self.params.model_dump(),
+                "global_minima": [{"point": list(p), "value": v} for p, v in self.minima],
+            },
+            "noise": self.noise.model_dump(),
+            "clip_grad_norm": self.spec.clip_grad_norm,
+            "tolerance": self.spec.tolerance,
+            "dtype": str(self.dtype).removeprefix("torch."),
+            "device": str(self.device),
+            "versions": versions(),
+        }
+
+
+def versions() -> dict[str, str]:
+    """Versions that decide the numbers, for a reproducibility record."""
+    found = {"torch": torch.__version__}
+    for name in ("optiscope", "pytorch-optimizer", "numpy"):
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "unknown"
+    return found
+
+
+def choose_device(requested: str, rows: int, configured: str = "auto") -> torch.device:
+    """Where a run executes: the spec's ``requested`` device, unless it says 'auto'; then the
+    operator's ``configured`` one; 'auto' there means CUDA for large batches when present.
+
+    Raises:
+        ValueError: 'cuda' was asked for and CUDA is not available (names ``device``).
+    """
+    preference = configured if requested == "auto" else requested
+    if preference == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError("device: 'cuda' was asked for but CUDA is not available")
+        return torch.device("cuda")
+    if preference == "auto" and torch.cuda.is_available() and rows >= CUDA_MIN_ROWS:
+        return torch.device("cuda")
+    return torch.device("cpu")
+
+
+def plan_run(spec: RunSpec, configured_device: str = "auto") -> RunPlan:
+    """Expand ``spec`` into rows and groups; ``configured_device`` applies when the spec's own
+    device is 'auto' (see :func:`choose_device`).
+
+    Raises:
+        ValueError: the device cannot be had.
+    """
+    landscape, params = spec.landscape.resolve()
+    starts = spec.start_points(landscape.default_start)
+    rows: list[Row] = []
+    groups: list[Group] = []
+    for series_index, series in enumerate(spec.series):
+        entry = series.entry
+        swept = series.sweep.param if series.sweep is not None else None
+        per_value = []
+        for value, filled in series.variants():
+            values = filled.model_dump()
+            label = series.label or entry.label
+            if swept is not None:
+                label = f"{label} {swept}={value:g}"
+            lo = len(rows)
+            for seed in spec.seeds:
+                for start in starts:
+                    rows.append(Row(len(rows), series_index, label, entry.id, values, seed, start))
+            per_value.append((lo, len(rows), filled, value))
+        if swept is not None and swept in entry.tensor_hparams:
+            lo, hi = per_value[0][0], per_value[-1][1]
+            rows_per_value = per_value[0][1] - per_value[0][0]
+            values = tuple(v for *_, v in per_value for _ in range(rows_per_value))
+            groups.append(Group(entry, lo, hi, per_value[0][2], swept, values))
+        else:
+            groups.extend(Group(entry, lo, hi, filled) for lo, hi, filled, _ in per_value)
+    minima = tuple((tuple(p.point), p.value) for p in landscape.global_minima(params))
+    return RunPlan(
+        spec=spec,
+        landscape=landscape,
+        params=params,
+        fn=landscape.bind(params),
+        noise=spec.noise_model,
+        rows=tuple(rows),
+        groups=tuple(groups),
+        dtype=torch.float64 if spec.dtype == "float64" else torch.float32,
+        device=choose_device(spec.device, len(rows), configured_device),
+        minima=minima,
+    )

@@ -1,0 +1,149 @@
+"""The run record over real HTTP: responses match the OpenAPI document's schemas, both
+encodings carry the same numbers, and `record: final` sends summaries only."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import httpx
+import jsonschema
+import numpy as np
+import pytest
+
+from tests.app.test_server import sse_events
+
+SSE = {"Accept": "text/event-stream"}
+RUN = {
+    "landscape": {"id": "himmelblau"},
+    "noise": {"kind": "student_t", "sigma": 0.5, "df": 3},
+    "seeds": [0, 1],
+    "starts": [[-1.0, 0.5], [4.5, 4.5]],
+    "steps": 120,
+    "dtype": "float32",
+    "series": [
+        {"optimizer": "anon", "hparams": {"lr": 0.05}, "sweep": {"param": "gamma",
+         "values": [0, 1]}},
+        {"optimizer": "sgd", "hparams": {"lr": 0.4}},  # diverges: fewer points
+    ],
+}  # fmt: skip
+TYPED = {"f8": "<f8", "f4": "<f4", "i4": "<i4"}
+EVENT_SCHEMAS = {"meta": "RunMeta", "chunk": "Chunk", "done": "Done", "error": "RunError"}
+
+
+def decoded(value):
+    if isinstance(value, dict) and set(value) == {"dtype", "bdata"}:
+        return np.frombuffer(base64.b64decode(value["bdata"]), TYPED[value["dtype"]]).tolist()
+    if isinstance(value, dict):
+        return {k: decoded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [decoded(v) for v in value]
+    return value
+
+
+@pytest.fixture(scope="module")
+def server():
+    from app.local_server import local_server
+
+    with local_server() as url:
+        yield url, httpx.get(f"{url}/openapi.json").json()
+
+
+def validator(openapi: dict, component: str) -> jsonschema.Draft202012Validator:
+    """A validator of ``component`` that resolves the document's ``#/components`` refs."""
+    schema = {"$ref": f"#/components/schemas/{component}", "components": openapi["components"]}
+    return jsonschema.Draft202012Validator(schema)
+
+
+def post(url: str, run: dict, encoding: str | None = None, stream: bool = False):
+    params = {"encoding": encoding} if encoding else {}
+    headers = SSE if stream else {}
+    return httpx.post(f"{url}/api/runs", json=run, params=params, headers=headers, timeout=60)
+
+
+def test_the_route_answers_with_the_engines_declared_models(server):
+    _, openapi = server
+    operation = openapi["paths"]["/api/runs"]["post"]
+    json_schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    assert json_schema == {"$ref": "#/components/schemas/RunResult"}
+    assert {p["name"] for p in operation["parameters"]} >= {"encoding"}
+    assert set(EVENT_SCHEMAS.values()) <= set(openapi["components"]["schemas"])
+
+
+@pytest.mark.parametrize("encoding", ["plain", "typed"])
+@pytest.mark.parametrize("record", ["full", "final"])
+def test_whole_results_are_valid_against_the_openapi_schema(server, encoding, record):
+    url, openapi = server
+    response = post(url, {**RUN, "record": record}, encoding)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    validator(openapi, "RunResult").validate(body)
+    columns = {"steps", "x", "y", "loss", "grad_norm"}
+    for row in body["series"]:
+        assert (columns <= set(row)) == (record == "full")
+
+
+@pytest.mark.parametrize("encoding", ["plain", "typed"])
+def test_every_streamed_event_is_valid_against_the_openapi_schema(server, encoding):
+    url, openapi = server
+    with httpx.stream(
+        "POST", f"{url}/api/runs", json=RUN, params={"encoding": encoding}, headers=SSE,
+        timeout=60,
+    ) as response:  # fmt: skip
+        events = list(sse_events(response.iter_lines()))
+    assert [kind for kind, _ in events][:: len(events) - 1] == ["meta", "done"]
+    for kind, data in events:
+        validator(openapi, EVENT_SCHEMAS[kind]).validate(data)
+
+
+def test_typed_and_plain_answers_decode_to_identical_numbers(server):
+    url, _ = server
+    plain = post(url, RUN, "plain").json()
+    typed = post(url, RUN, "typed").json()
+    assert typed["series"][0]["x"]["dtype"] == "f4"
+    assert decoded(typed) == plain
+    assert plain == post(url, RUN).json()  # plain is the default
+
+
+def test_typed_and_plain_streams_decode_to_identical_numbers(server):
+    url, _ = server
+    streams = {}
+    for encoding in ("plain", "typed"):
+        with httpx.stream(
+            "POST", f"{url}/api/runs", json=RUN, params={"encoding": encoding}, headers=SSE,
+            timeout=60,
+        ) as response:  # fmt: skip
+            streams[encoding] = [data for kind, data in sse_events(response.iter_lines())
+                                 if kind == "chunk"]  # fmt: skip
+
+    def columns(chunks, decode):
+        rows: dict[int, dict[str, list]] = {}
+        for chunk in chunks:
+            for part in chunk["rows"]:
+                row = rows.setdefault(part["row"], {})
+                for name in ("steps", "x", "y", "loss", "grad_norm"):
+                    row.setdefault(name, []).extend(decode(part[name]))
+        return rows
+
+    streamed = columns(streams["typed"], decoded)
+    assert streamed == columns(streams["plain"], lambda column: column)
+    whole = post(url, RUN).json()["series"]
+    for row in whole:
+        assert streamed[row["row"]]["x"] == row["x"]
+        assert streamed[row["row"]]["loss"] == row["loss"]
+
+
+def test_an_unknown_encoding_is_a_422_naming_it(server):
+    url, _ = server
+    response = post(url, RUN, "msgpack")
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["query", "encoding"]
+
+
+def test_typed_bytes_are_far_fewer_than_plain_numbers(server):
+    url, _ = server
+    run = {**RUN, "dtype": "float64", "noise": None, "steps": 400}
+    plain = post(url, run, "plain").content
+    typed = post(url, run, "typed").content
+    assert len(typed) < 0.8 * len(plain)
+    assert json.loads(typed)["series"][0]["x"]["dtype"] == "f8"

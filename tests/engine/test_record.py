@@ -1,0 +1,148 @@
+"""The run record: declared shapes, the two encodings, `record: final`, one parse per input."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import numpy as np
+import pytest
+
+import landscapes.expression
+from engine import RunSpec, collect_result, dumps, plan_run, run_events, run_to_result
+from engine.record import COLUMNS, Chunk, Done, NonFiniteError, RunMeta, RunResult
+from optimizers.registry import HParams
+
+NUMPY_DTYPES = {"f8": "<f8", "f4": "<f4", "i4": "<i4"}
+
+
+def spec(**overrides) -> RunSpec:
+    data = {
+        "landscape": {"id": "himmelblau"},
+        "steps": 150,
+        "seeds": [0, 1],
+        "starts": [[-1.0, 0.5], [4.0, 4.0]],
+        "noise": {"kind": "gaussian", "sigma": 0.3},
+        "series": [
+            {"optimizer": "sgd", "hparams": {"lr": 0.01}},
+            {"optimizer": "anon", "hparams": {"lr": 0.05},
+             "sweep": {"param": "gamma", "values": [0, 1]}},
+            {"optimizer": "sgd", "hparams": {"lr": 0.5}},  # diverges
+        ],
+    }  # fmt: skip
+    data.update(overrides)
+    return RunSpec.model_validate(data)
+
+
+def decoded(value):
+    """Typed arrays back to numbers; everything else unchanged."""
+    if isinstance(value, dict) and set(value) == {"dtype", "bdata"}:
+        raw = base64.b64decode(value["bdata"])
+        return np.frombuffer(raw, dtype=NUMPY_DTYPES[value["dtype"]]).tolist()
+    if isinstance(value, dict):
+        return {k: decoded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [decoded(v) for v in value]
+    return value
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_typed_and_plain_encodings_decode_to_identical_numbers(dtype):
+    result = run_to_result(spec(dtype=dtype))
+    plain = json.loads(dumps(result, "plain"))
+    typed = json.loads(dumps(result, "typed"))
+    wire = "f8" if dtype == "float64" else "f4"
+    row = typed["series"][0]
+    assert row["x"]["dtype"] == wire
+    assert row["steps"]["dtype"] == "i4"
+    assert decoded(typed) == plain
+    # ... and both are the engine's numbers, a float32 run's values written exactly.
+    for sent, kept in zip(plain["series"], result["series"], strict=True):
+        for name in COLUMNS:
+            assert sent[name] == kept[name].tolist()
+
+
+def test_the_whole_result_has_one_set_of_column_names():
+    result = json.loads(dumps(run_to_result(spec())))
+    for row in result["series"]:
+        assert "trajectory" not in row
+        lengths = {len(row[name]) for name in COLUMNS}
+        assert len(lengths) == 1
+        assert row["final_point"] == [row["x"][-1], row["y"][-1]]
+
+
+def test_responses_follow_the_declared_models_in_both_encodings():
+    run = spec()
+    plan = plan_run(run)
+    events = list(run_events(plan, chunk_seconds=0.0))
+    for encoding in ("plain", "typed"):
+        meta, *chunks, done = (json.loads(dumps(e.data, encoding)) for e in events)
+        RunMeta.model_validate(meta)
+        for chunk in chunks:
+            Chunk.model_validate(chunk)
+        Done.model_validate(done)
+        RunResult.model_validate(json.loads(dumps(collect_result(plan, events), encoding)))
+
+
+def test_record_final_sends_summaries_only_and_they_equal_the_full_runs():
+    full = run_to_result(spec())
+    final = run_to_result(spec(record="final"))
+    assert final["record"] == "final"
+    summary_fields = (
+        "final_point", "final_loss", "distance_to_minimum", "steps_to_tolerance", "diverged_at",
+    )  # fmt: skip
+    assert any(row["diverged_at"] is not None for row in full["series"])
+    assert any(row["steps_to_tolerance"] is not None for row in full["series"])
+    for whole, one in zip(full["series"], final["series"], strict=True):
+        assert not set(COLUMNS) & set(one)
+        assert {k: one[k] for k in summary_fields} == {k: whole[k] for k in summary_fields}
+    RunResult.model_validate(json.loads(dumps(final)))
+
+
+def test_record_final_streams_progress_without_columns():
+    events = list(run_events(plan_run(spec(record="final")), chunk_seconds=0.0))
+    chunks = [e.data for e in events if e.kind == "chunk"]
+    assert chunks
+    assert all(chunk["rows"] == [] for chunk in chunks)
+    assert chunks[-1]["to_step"] == 151
+
+
+def test_a_start_with_a_non_finite_loss_is_summarised_the_same_in_both_records():
+    landscape = {"expression": "log(x)"}  # log of a negative x is NaN: the start is not valid
+    runs = [run_to_result(spec(landscape=landscape, noise=None, record=record, starts=[[-1.0, 0],
+            [1.0, 0]])) for record in ("full", "final")]  # fmt: skip
+    for whole, one in zip(*(r["series"] for r in runs), strict=True):
+        assert whole["final_loss"] == one["final_loss"]
+        assert whole["final_point"] == one["final_point"]
+        assert whole["diverged_at"] == one["diverged_at"]
+    assert runs[0]["series"][0]["diverged_at"] == 0
+    assert len(runs[0]["series"][0]["x"]) == 0
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+def test_the_writer_refuses_non_finite_numbers_naming_where(bad):
+    with pytest.raises(NonFiniteError, match=r"\$\.rows\.0\.final_loss"):
+        dumps({"rows": [{"final_loss": bad}]})
+    with pytest.raises(NonFiniteError, match=r"\$\.x"):
+        dumps({"x": np.array([0.0, bad])}, "typed")
+
+
+def test_each_input_is_parsed_and_validated_once_per_run(monkeypatch):
+    parses, validations = [], []
+    parse = landscapes.expression.parse_expression
+    monkeypatch.setattr(
+        landscapes.expression, "parse_expression", lambda text: parses.append(text) or parse(text)
+    )
+    validate = HParams.model_validate.__func__
+
+    def counting_validate(cls, *args, **kwargs):
+        validations.append(cls.__name__)
+        return validate(cls, *args, **kwargs)
+
+    monkeypatch.setattr(HParams, "model_validate", classmethod(counting_validate))
+    run = spec(landscape={"expression": "x**2 + 3*y**2"}, noise=None, steps=20)
+    assert parses == ["x**2 + 3*y**2"]
+    assert validations == ["SGDHParams", "AnonHParams", "AnonHParams", "SGDHParams"]
+    run_to_result(run)
+    assert parses == ["x**2 + 3*y**2"]
+    assert len(validations) == 4

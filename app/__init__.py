@@ -1,4 +1,5 @@
-"""Optiscope's outer layer: the command line now, the web app (FastAPI) as it arrives.
+"""Optiscope's web layer and command line: the FastAPI app (``app.main``), its routes
+(``app.api``), settings, the run service, and the ``optiscope`` CLI (``app.cli``).
 
-It imports ``optimizers`` and ``landscapes``; they never import it.
+It imports ``engine``, ``optimizers`` and ``landscapes``; they never import it.
 """

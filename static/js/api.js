@@ -87,14 +87,22 @@ export async function streamRun(spec, handlers, signal) {
   }
 }
 
-// POST a run and wait for the whole result.
+// POST a run and wait for the whole result (its columns still encoded: see rowsFromResult).
 export async function runWhole(spec, signal) {
   return (await postRun(spec, "application/json", signal)).json();
 }
 
+// Every run asks for typed columns: base64 of the little-endian numbers, which the page decodes
+// once into typed arrays (run-data.js) and Plotly draws as they are.
+export const RUN_ENCODING = "typed";
+
+export function runUrl(encoding = RUN_ENCODING) {
+  return `/api/runs?${new URLSearchParams({ encoding })}`;
+}
+
 // The run's response in the `accept`ed form; an ApiError when the server refuses it.
 async function postRun(spec, accept, signal) {
-  const response = await fetch("/api/runs", {
+  const response = await fetch(runUrl(), {
     method: "POST",
     headers: { "Content-Type": "application/json", Accept: accept },
     body: JSON.stringify(spec),

@@ -29,7 +29,7 @@ const nextId = (prefix) => `${prefix}-${++uid}`;
 export function formatNumber(value) {
   if (value === 0) return "0";
   const magnitude = Math.abs(value);
-  if (magnitude < 1e-3 || magnitude >= 1e5) return value.toExponential().replace("e-", "e-");
+  if (magnitude < 1e-3 || magnitude >= 1e5) return value.toExponential();
   return String(Number(value.toPrecision(6)));
 }
 

@@ -1,6 +1,8 @@
 // Exports of a finished run: CSV of every point of every row, JSON with a reproducibility
 // record. DOM-free except `download`.
 
+import { COLUMNS } from "./run-data.js";
+
 const CSV_COLUMNS = [
   "row", "series", "label", "optimizer", "seed", "swept_param", "swept_value",
   "step", "x", "y", "loss", "grad_norm",
@@ -20,7 +22,7 @@ export function runToCsv(run, sweeps) {
     row.steps.forEach((step, i) => {
       lines.push([
         row.row, row.series, row.label, row.optimizer, row.seed, param, swept,
-        step, row.xy[i][0], row.xy[i][1], row.loss[i], row.gradNorm[i],
+        step, row.x[i], row.y[i], row.loss[i], row.grad_norm[i],
       ].map(csvField).join(","));
     });
   }
@@ -41,6 +43,8 @@ export function reproducibilityRecord(run, spec, permalink) {
   };
 }
 
+// The run as JSON: the reproducibility record, and every row under the API's names (its
+// identity, the columns steps, x, y, loss and grad_norm as plain numbers, and its summary).
 export function runToJson(run, spec, permalink) {
   return JSON.stringify({
     reproducibility: reproducibilityRecord(run, spec, permalink),
@@ -51,7 +55,7 @@ export function runToJson(run, spec, permalink) {
     rows: run.rows.map((row) => ({
       row: row.row, series: row.series, label: row.label, optimizer: row.optimizer,
       hparams: row.hparams, seed: row.seed, start: row.start,
-      steps: row.steps, trajectory: row.xy, loss: row.loss, grad_norm: row.gradNorm,
+      ...Object.fromEntries(COLUMNS.map((name) => [name, Array.from(row[name])])),
       ...row.result,
     })),
   }, null, 1);

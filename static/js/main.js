@@ -9,7 +9,7 @@ import * as plot from "./plot.js";
 import { addChunk, finishRun, newRun, rowsFromResult } from "./run-data.js";
 import {
   decodeFragment, encodeFragment, EXPRESSION_VIEW_BOX, gammaSeriesIndex, pointsPerRow,
-  stateFromPreset, toRunSpec,
+  refreshesAtPowersOfTwo, stateFromPreset, toRunSpec,
 } from "./state.js";
 
 // Changes settle for this long before a run starts, so typing does not start one per key.
@@ -81,19 +81,31 @@ function landscapeInfo() {
   return catalogue.landscapes.find((l) => l.id === state.landscape.id);
 }
 
+// The series the gamma slider drives (its sweep runs over its optimizer's adaptivity exponent,
+// as the registry says), -1 when none; and that exponent's name.
+function fanSeries() {
+  return gammaSeriesIndex(state, catalogue.optimizers);
+}
+
+function fanParam() {
+  return state.series[fanSeries()]?.sweep?.param ?? null;
+}
+
 // How rows look: colour of their series (or of their gamma in a gamma fan), grouped by series
-// and swept value across seeds.
+// and swept value across seeds; refresh markers where the registry says the optimizer has them.
 function rowStyle() {
-  const fanSeries = gammaSeriesIndex(state);
+  const fan = fanSeries();
+  const param = fanParam();
   const sweptParam = (row) => state.series[row.series]?.sweep?.param;
   return {
     seeds: state.seeds,
-    color: (row) => (row.series === fanSeries && row.optimizer === "anon"
-      ? plot.gammaColor(row.hparams.gamma)
+    color: (row) => (row.series === fan
+      ? plot.gammaColor(row.hparams[param])
       : state.series[row.series]?.color ?? seriesColor(row.series)),
     name: (row) => row.label,
     groupKey: (row) => `${row.series}|${sweptParam(row) ? row.hparams[sweptParam(row)] : ""}`,
     firstOfGroup: (row) => row.seed === 0,
+    refreshes: (row) => refreshesAtPowersOfTwo(catalogue.optimizers, row.optimizer),
   };
 }
 
@@ -170,6 +182,9 @@ function changed(...kinds) {
   if (kinds.includes("restyle")) redraw();
   if (kinds.includes("start")) plot.setStart(state.start);
   if (kinds.includes("surface")) {
+    // A run still waiting for the previous landscape would clear this one's errors: it is
+    // scheduled again once the new surface has loaded.
+    clearTimeout(runTimer);
     loadSurface().then((ok) => ok && scheduleRun());
     return;
   }
@@ -280,15 +295,16 @@ function cancelRun() {
 // ---- the gamma fan ----
 
 function fanRows() {
-  const index = gammaSeriesIndex(state);
+  const index = fanSeries();
   if (!run?.done || index < 0) return [];
   return [...run.rows, ...extraGammaRows].filter((row) => row.series === index && row.seed === 0);
 }
 
 function nearestFanRow(gamma) {
+  const param = fanParam();
   let best = null;
   for (const row of fanRows()) {
-    if (!best || Math.abs(row.hparams.gamma - gamma) < Math.abs(best.hparams.gamma - gamma)) {
+    if (!best || Math.abs(row.hparams[param] - gamma) < Math.abs(best.hparams[param] - gamma)) {
       best = row;
     }
   }
@@ -298,14 +314,14 @@ function nearestFanRow(gamma) {
 function updateGammaPanel() {
   const panel = $("gamma-panel");
   const rows = fanRows();
-  panel.hidden = gammaSeriesIndex(state) < 0;
+  panel.hidden = fanSeries() < 0;
   if (panel.hidden || !rows.length) {
     plot.clearGammaPlot();
     return;
   }
   const gamma = state.gamma ?? 1;
   $("gamma-slider").value = gamma;
-  plot.drawGammaPlot(rows, gamma);
+  plot.drawGammaPlot(rows, gamma, fanParam());
   highlightGamma(gamma);
 }
 
@@ -341,14 +357,15 @@ function onGammaChange(event) {
 }
 
 async function computeMissingGamma() {
-  const index = gammaSeriesIndex(state);
+  const index = fanSeries();
+  const param = fanParam();
   const gamma = state.gamma;
   if (index < 0 || gamma === null || !run?.done) return;
-  if (fanRows().some((row) => Math.abs(row.hparams.gamma - gamma) < 1e-9)) return;
+  if (fanRows().some((row) => Math.abs(row.hparams[param] - gamma) < 1e-9)) return;
   gammaController?.abort();
   const controller = new AbortController();
   gammaController = controller;
-  const series = { ...runSpec.series[index], sweep: { param: "gamma", values: [gamma] } };
+  const series = { ...runSpec.series[index], sweep: { param, values: [gamma] } };
   setStatus(`Computing gamma = ${gamma}…`);
   try {
     const result = await api.runWhole({ ...runSpec, seeds: [0], series: [series] },

@@ -5,7 +5,7 @@
 /* global Plotly */
 
 import { LANDSCAPE_COLORSCALE, VIRIDIS_COLORSCALE, viridis } from "./colors.js";
-import { distanceToNearest, refreshIndices, seedBand } from "./run-data.js";
+import { distancesToNearest, mapColumn, refreshIndices, seedBand } from "./run-data.js";
 
 export const GAMMA_RANGE = [-1, 2];
 
@@ -86,8 +86,16 @@ function lossAxisTitle() {
   return scene.fStar === 0 ? "loss (log scale)" : "loss − f* (log scale)";
 }
 
-function distances(row) {
-  return row.xy.map((point) => distanceToNearest(point, scene.info.global_minima));
+// Distance to the nearest minimum of each of `row`'s points from index `from` on.
+function distances(row, from = 0) {
+  return distancesToNearest(row.x.subarray(from), row.y.subarray(from),
+    scene.info.global_minima);
+}
+
+// [step, loss] of each of `row`'s points from index `from` on: the contour's hover data.
+function hoverData(row, from = 0) {
+  return Array.from({ length: row.steps.length - from },
+    (_, k) => [row.steps[from + k], row.loss[from + k]]);
 }
 
 // ---- the contour ----
@@ -120,8 +128,7 @@ function pathTrace(row) {
   return {
     type: "scatter", mode: "lines", name: look.name(row),
     legendgroup: `series-${row.series}`, showlegend: look.firstOfGroup(row),
-    x: row.xy.map((p) => p[0]), y: row.xy.map((p) => p[1]),
-    customdata: row.steps.map((step, i) => [step, row.loss[i]]),
+    x: row.x, y: row.y, customdata: hoverData(row),
     line: { color: look.color(row), width: faint ? 1 : 2.2 },
     opacity: faint ? 0.4 : 0.95,
     hovertemplate: `<b>${look.name(row)}</b><br>step %{customdata[0]}<br>`
@@ -129,17 +136,18 @@ function pathTrace(row) {
   };
 }
 
-// End markers, divergence crosses and Anon's refresh dots, each one trace for all rows.
+// End markers, divergence crosses and preconditioner refresh dots (rows whose optimizer the
+// registry says refreshes at powers of two), each one trace for all rows.
 function contourMarkers(rows) {
-  const ends = rows.filter((row) => row.xy.length);
+  const ends = rows.filter((row) => row.x.length);
   const diverged = ends.filter((row) => row.result?.diverged_at != null);
-  const refreshed = ends.filter((row) => row.optimizer === "anon");
+  const refreshed = ends.filter(look.refreshes);
   const refreshPoints = refreshed.flatMap((row) => refreshIndices(row.steps)
     .map((i) => ({ row, i })));
   return [
     {
       type: "scatter", mode: "markers", name: "end", showlegend: false,
-      x: ends.map((row) => row.xy.at(-1)[0]), y: ends.map((row) => row.xy.at(-1)[1]),
+      x: ends.map((row) => row.x.at(-1)), y: ends.map((row) => row.y.at(-1)),
       customdata: ends.map((row) => [look.name(row), row.steps.at(-1), row.loss.at(-1)]),
       marker: { symbol: "square", size: 9, color: ends.map(look.color),
         line: { color: "#ffffff", width: 1.5 } },
@@ -148,17 +156,17 @@ function contourMarkers(rows) {
     },
     {
       type: "scatter", mode: "markers+text", name: "diverged", showlegend: false,
-      x: diverged.map((row) => row.xy.at(-1)[0]), y: diverged.map((row) => row.xy.at(-1)[1]),
+      x: diverged.map((row) => row.x.at(-1)), y: diverged.map((row) => row.y.at(-1)),
       text: diverged.map((row) => `diverged at step ${row.result.diverged_at}`),
       textposition: "top center", textfont: { size: 12, color: "#b00020" },
       marker: { symbol: "x-thin-open", size: 16, color: "#b00020", line: { width: 3 } },
       hovertemplate: "%{text}<extra></extra>",
     },
     {
-      type: "scatter", mode: "markers", name: "Anon refresh (t = 1, 2, 4, …)",
+      type: "scatter", mode: "markers", name: "preconditioner refresh (t = 1, 2, 4, …)",
       showlegend: refreshPoints.length > 0,
-      x: refreshPoints.map(({ row, i }) => row.xy[i][0]),
-      y: refreshPoints.map(({ row, i }) => row.xy[i][1]),
+      x: refreshPoints.map(({ row, i }) => row.x[i]),
+      y: refreshPoints.map(({ row, i }) => row.y[i]),
       customdata: refreshPoints.map(({ row, i }) => [look.name(row), row.steps[i]]),
       marker: { symbol: "circle", size: 6, color: refreshPoints.map(({ row }) => look.color(row)),
         line: { color: "#ffffff", width: 1 } },
@@ -197,7 +205,7 @@ function surfaceFigure(rows) {
   const { surface } = scene;
   const paths = rows.map((row) => ({
     type: "scatter3d", mode: "lines", name: look.name(row), showlegend: false,
-    x: row.xy.map((p) => p[0]), y: row.xy.map((p) => p[1]), z: row.loss.map(lift),
+    x: row.x, y: row.y, z: mapColumn(row.loss, lift),
     line: { color: look.color(row), width: look.seeds > 1 ? 2 : 5 },
     opacity: look.seeds > 1 ? 0.5 : 1,
     hovertemplate: `<b>${look.name(row)}</b><br>x %{x:.4g}, y %{y:.4g}<extra></extra>`,
@@ -281,7 +289,7 @@ function metricLayout(title, yTitle, logY) {
 }
 
 function lossFigure(rows) {
-  const values = (row) => row.loss.map(lossValue);
+  const values = (row) => mapColumn(row.loss, lossValue);
   return { data: metricTraces(rows, values, "loss"),
     layout: metricLayout("Loss vs step", lossAxisTitle(), scene.fStar !== null) };
 }
@@ -298,7 +306,7 @@ function distanceFigure(rows) {
 
 // ---- whole redraws ----
 
-// `style`: {color(row), name(row), groupKey(row), firstOfGroup(row), seeds}.
+// `style`: {color(row), name(row), groupKey(row), firstOfGroup(row), refreshes(row), seeds}.
 export function drawRun(newRun, style) {
   run = newRun;
   look = style;
@@ -330,27 +338,23 @@ export function queueStreamedPoints() {
   });
 }
 
+// Hand Plotly only each row's points since the last frame (subarrays: no copies here).
 function extendPlots() {
   if (!run || run.done) return;
   const fresh = run.rows.map((row, r) => ({ row, from: drawnPoints[r] }))
     .filter(({ row, from }) => row.steps.length > from);
   if (!fresh.length) return;
-  const take = (fn) => fresh.map(({ row, from }) => fn(row).slice(from));
+  const take = (fn) => fresh.map(({ row, from }) => fn(row, from));
+  const column = (name) => take((row, from) => row[name].subarray(from));
+  const lossFrom = (fn) => take((row, from) => mapColumn(row.loss.subarray(from), fn));
   const indices = fresh.map(({ row }) => row.row);
-  Plotly.extendTraces(divs.contour, {
-    x: take((row) => row.xy.map((p) => p[0])), y: take((row) => row.xy.map((p) => p[1])),
-    customdata: take((row) => row.steps.map((step, i) => [step, row.loss[i]])),
-  }, indices.map((i) => i + CONTOUR_BASE_TRACES));
-  Plotly.extendTraces(divs.surface, {
-    x: take((row) => row.xy.map((p) => p[0])), y: take((row) => row.xy.map((p) => p[1])),
-    z: take((row) => row.loss.map(lift)),
-  }, indices.map((i) => i + 1));
-  Plotly.extendTraces(divs.loss, {
-    x: take((row) => row.steps), y: take((row) => row.loss.map(lossValue)),
-  }, indices);
+  Plotly.extendTraces(divs.contour, { x: column("x"), y: column("y"), customdata: take(hoverData) },
+    indices.map((i) => i + CONTOUR_BASE_TRACES));
+  Plotly.extendTraces(divs.surface, { x: column("x"), y: column("y"), z: lossFrom(lift) },
+    indices.map((i) => i + 1));
+  Plotly.extendTraces(divs.loss, { x: column("steps"), y: lossFrom(lossValue) }, indices);
   if (scene.info.global_minima.length) {
-    Plotly.extendTraces(divs.distance, { x: take((row) => row.steps), y: take(distances) },
-      indices);
+    Plotly.extendTraces(divs.distance, { x: column("steps"), y: take(distances) }, indices);
   }
   for (const { row } of fresh) drawnPoints[row.row] = row.steps.length;
 }
@@ -382,17 +386,17 @@ export function showStep(step, withSurface = true) {
   if (!run?.done || replayTrace < 0) return;
   const rows = run.rows;
   const counts = rows.map((row) => (step === null ? row.steps.length : pointsUpTo(row, step)));
-  const cut = (row, i, fn) => row.xy.slice(0, counts[i]).map(fn);
-  const xs = rows.map((row, i) => cut(row, i, (p) => p[0]));
-  const ys = rows.map((row, i) => cut(row, i, (p) => p[1]));
+  const xs = rows.map((row, i) => row.x.subarray(0, counts[i]));
+  const ys = rows.map((row, i) => row.y.subarray(0, counts[i]));
   Plotly.restyle(divs.contour, { x: xs, y: ys }, rows.map((_, i) => CONTOUR_BASE_TRACES + i));
   const shown = step === null ? [] : rows.filter((_, i) => counts[i] > 0);
-  const tips = shown.map((row) => row.xy[pointsUpTo(row, step) - 1]);
-  Plotly.restyle(divs.contour, { x: [tips.map((p) => p[0])], y: [tips.map((p) => p[1])],
+  const tips = shown.map((row) => pointsUpTo(row, step) - 1);
+  Plotly.restyle(divs.contour, { x: [tips.map((k, j) => shown[j].x[k])],
+    y: [tips.map((k, j) => shown[j].y[k])],
     "marker.color": [shown.map(look.color)] }, [replayTrace]);
   if (withSurface) {
     Plotly.restyle(divs.surface, {
-      x: xs, y: ys, z: rows.map((row, i) => row.loss.slice(0, counts[i]).map(lift)),
+      x: xs, y: ys, z: rows.map((row, i) => mapColumn(row.loss.subarray(0, counts[i]), lift)),
     }, rows.map((_, i) => i + 1));
   }
   const shapes = step === null ? [] : [{ type: "line", xref: "x", yref: "paper", x0: step,
@@ -412,8 +416,8 @@ export function gammaColor(gamma) {
 // on the final-loss plot. Cheap enough for every animation frame: two restyles, one relayout.
 export function highlightRow(row, gamma) {
   if (highlightTrace >= 0 && divs.contour.data) {
-    const xs = row ? row.xy.map((p) => p[0]) : [];
-    const ys = row ? row.xy.map((p) => p[1]) : [];
+    const xs = row ? row.x : [];
+    const ys = row ? row.y : [];
     Plotly.restyle(divs.contour, { x: [xs, xs], y: [ys, ys],
       "line.color": ["#ffffff", row ? look.color(row) : "#000000"] },
     [highlightTrace - 1, highlightTrace]);
@@ -423,9 +427,10 @@ export function highlightRow(row, gamma) {
   }
 }
 
-// Final loss vs gamma for the fan `rows` (one per gamma; the first seed when several).
-export function drawGammaPlot(rows, gamma) {
-  const sorted = [...rows].sort((a, b) => a.hparams.gamma - b.hparams.gamma);
+// Final loss vs gamma for the fan `rows` (one per value of their swept adaptivity exponent
+// `param`; the first seed when several).
+export function drawGammaPlot(rows, gamma, param) {
+  const sorted = [...rows].sort((a, b) => a.hparams[param] - b.hparams[param]);
   const finalValue = (row) => lossValue(row.result?.final_loss ?? row.loss.at(-1));
   const layout = {
     ...BASE_LAYOUT,
@@ -440,11 +445,11 @@ export function drawGammaPlot(rows, gamma) {
   };
   Plotly.react(divs.gamma, [{
     type: "scatter", mode: "lines+markers", name: "final loss",
-    x: sorted.map((row) => row.hparams.gamma), y: sorted.map(finalValue),
+    x: sorted.map((row) => row.hparams[param]), y: sorted.map(finalValue),
     customdata: sorted.map((row) => (row.result?.diverged_at != null
       ? `diverged at step ${row.result.diverged_at}` : "")),
     line: { color: "#9aa5b1", width: 1.5 },
-    marker: { size: 11, color: sorted.map((row) => row.hparams.gamma), cmin: GAMMA_RANGE[0],
+    marker: { size: 11, color: sorted.map((row) => row.hparams[param]), cmin: GAMMA_RANGE[0],
       cmax: GAMMA_RANGE[1], colorscale: VIRIDIS_COLORSCALE, line: { color: "#fff", width: 1 },
       colorbar: { title: { text: "γ" }, thickness: 10, len: 0.8 } },
     hovertemplate: "gamma %{x}<br>final loss %{y:.4g}<br>%{customdata}<extra></extra>",
@@ -470,9 +475,4 @@ function bindContourClick() {
     const point = event.points[0];
     if (point) contourClick([point.x, point.y]);
   });
-}
-
-// Plotly's responsive mode follows window resizes; a layout change needs a nudge.
-export function resizePlots() {
-  for (const div of Object.values(divs)) if (div.data) Plotly.Plots.resize(div);
 }

@@ -1,24 +1,49 @@
 // A run as it arrives (meta, chunks, done) and the numbers drawn from it. DOM-free.
 
-// A new run from the stream's `meta` event: one row per trajectory, filled by `addChunk`.
+import { columnType, decodeColumn, GrowableColumn, toTypedColumn } from "./columns.js";
+
+// A row's columns, in the API's names and order (engine/record.py COLUMNS).
+export const COLUMNS = ["steps", "x", "y", "loss", "grad_norm"];
+const SUMMARY = ["row", "final_point", "final_loss", "distance_to_minimum", "steps_to_tolerance",
+  "diverged_at"];
+
+// The growable buffers behind each streamed row's columns (kept off the row, which holds only
+// the filled views).
+const buffers = new WeakMap();
+
+// A new run from the stream's `meta` event: one row per trajectory, filled by `addChunk`. Each
+// row's columns are typed arrays (steps Int32Array; the others Float64Array, or Float32Array for
+// a float32 run), views of the points received so far.
 export function newRun(meta) {
   return {
     meta,
-    rows: meta.rows.map((row) => ({
-      ...row, steps: [], xy: [], loss: [], gradNorm: [], result: null,
-    })),
+    rows: meta.rows.map((info) => {
+      const row = { ...info };
+      const columns = {};
+      for (const name of COLUMNS) {
+        columns[name] = new GrowableColumn(columnType(name, meta.dtype));
+        row[name] = columns[name].view();
+      }
+      row.result = null;
+      buffers.set(row, columns);
+      return row;
+    }),
     lastStep: 0,
     done: false,
   };
 }
 
+// Append a `chunk` event's points (plain or typed columns, each decoded once) to its rows.
 export function addChunk(run, chunk) {
   for (const part of chunk.rows) {
     const row = run.rows[part.row];
-    row.steps.push(...part.steps);
-    row.xy.push(...part.xy);
-    row.loss.push(...part.loss);
-    row.gradNorm.push(...part.grad_norm);
+    const columns = buffers.get(row);
+    for (const name of COLUMNS) {
+      const values = decodeColumn(part[name]);
+      if (values === null || values === undefined) continue;
+      columns[name].append(values);
+      row[name] = columns[name].view();
+    }
   }
   run.lastStep = Math.max(run.lastStep, chunk.to_step - 1);
 }
@@ -28,25 +53,43 @@ export function finishRun(run, done) {
   run.done = true;
 }
 
-// The rows of a whole JSON result (POST /api/runs with Accept: application/json), in the shape
-// of a streamed run's rows.
+// The rows of a whole result (POST /api/runs with Accept: application/json, either encoding),
+// in the shape of a streamed run's rows.
 export function rowsFromResult(result) {
-  return result.series.map((row) => ({
-    row: row.row, series: row.series, label: row.label, optimizer: row.optimizer,
-    hparams: row.hparams, seed: row.seed, start: row.start,
-    steps: row.steps, xy: row.trajectory, loss: row.loss, gradNorm: row.grad_norm,
-    result: {
-      row: row.row, final_point: row.final_point, final_loss: row.final_loss,
-      distance_to_minimum: row.distance_to_minimum,
-      steps_to_tolerance: row.steps_to_tolerance, diverged_at: row.diverged_at,
-    },
-  }));
+  return result.series.map((entry) => {
+    const row = {
+      row: entry.row, series: entry.series, label: entry.label, optimizer: entry.optimizer,
+      hparams: entry.hparams, seed: entry.seed, start: entry.start,
+    };
+    for (const name of COLUMNS) {
+      row[name] = toTypedColumn(entry[name], columnType(name, result.dtype));
+    }
+    row.result = Object.fromEntries(SUMMARY.map((key) => [key, entry[key]]));
+    return row;
+  });
 }
 
-// Distance from `point` to the nearest global minimum, or null when none is known.
-export function distanceToNearest(point, minima) {
+// `fn` of each value of `column`, as a Float64Array; a null result becomes NaN (a gap, as
+// Plotly draws null).
+export function mapColumn(column, fn) {
+  const values = new Float64Array(column.length);
+  for (let i = 0; i < column.length; i++) values[i] = fn(column[i]) ?? Number.NaN;
+  return values;
+}
+
+// Distance of every point (x[i], y[i]) to the nearest global minimum, as a Float64Array; null
+// when no minimum is known.
+export function distancesToNearest(x, y, minima) {
   if (!minima.length) return null;
-  return Math.min(...minima.map((m) => Math.hypot(point[0] - m.point[0], point[1] - m.point[1])));
+  const distances = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) {
+    let nearest = Infinity;
+    for (const { point } of minima) {
+      nearest = Math.min(nearest, Math.hypot(x[i] - point[0], y[i] - point[1]));
+    }
+    distances[i] = nearest;
+  }
+  return distances;
 }
 
 // The q-quantile of ascending `sorted` values, linearly interpolated.
@@ -81,7 +124,8 @@ export function seedBand(rows, values) {
   return band;
 }
 
-// Indices of the points right after Anon's preconditioner refreshes (steps 1, 2, 4, 8, ...).
+// Indices of the points right after preconditioner refreshes at powers of two (steps 1, 2, 4,
+// 8, ...: an optimizer whose capabilities.preconditioner_refreshes is "powers_of_two").
 export function refreshIndices(steps) {
   const indices = [];
   steps.forEach((step, i) => {

@@ -80,7 +80,27 @@ export function decodeFragment(hash) {
   return valid ? state : null;
 }
 
-// The series whose sweep runs over Anon's gamma: the one the gamma slider drives.
-export function gammaSeriesIndex(state) {
-  return state.series.findIndex((series) => series.sweep?.param === "gamma");
+// An optimizer's capability flags from the registry (`optimizers`: GET /api/optimizers), or {}
+// for an id the registry does not list.
+export function capabilitiesOf(optimizers, id) {
+  return optimizers.find((entry) => entry.id === id)?.capabilities ?? {};
+}
+
+// The swept hyperparameter of `series` if it is its optimizer's adaptivity exponent (Anon's
+// gamma, as the registry says: AdaBound's gamma is not one), else null.
+export function adaptivitySweepParam(series, optimizers) {
+  const param = series.sweep?.param;
+  if (!param) return null;
+  return capabilitiesOf(optimizers, series.optimizer).adaptivity_exponent === param ? param : null;
+}
+
+// The series whose sweep runs over its optimizer's adaptivity exponent: the one the gamma slider
+// drives; -1 when there is none.
+export function gammaSeriesIndex(state, optimizers) {
+  return state.series.findIndex((series) => adaptivitySweepParam(series, optimizers) !== null);
+}
+
+// Whether rows of optimizer `id` get preconditioner-refresh markers at steps 1, 2, 4, 8, ...
+export function refreshesAtPowersOfTwo(optimizers, id) {
+  return capabilitiesOf(optimizers, id).preconditioner_refreshes === "powers_of_two";
 }

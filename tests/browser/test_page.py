@@ -1,16 +1,95 @@
-"""The page in a real browser: load, run, gamma slider, presets, permalink, exports, errors."""
+"""The page in a real browser: load, run, gamma slider, presets, permalink, exports, errors,
+and the run's columns from the wire (typed) to the plots and exports."""
 
 from __future__ import annotations
 
 import csv
 import io
-from urllib.parse import quote
+import json
+from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
 
 from app.presets import get_preset, list_presets
 
 RUN_SECONDS = 60
+COLUMNS = ("steps", "x", "y", "loss", "grad_norm")
+# Long enough to stream in several chunks (the server sends one about every 50 ms).
+STREAMED_STEPS = 3000
+# Wraps Plotly.extendTraces to record, per call on the contour, the rows extended (contour trace
+# index - 3 base traces), the inserted x and y, and their array types.
+RECORD_CONTOUR_EXTENDS = """() => {
+    window.__contourExtends = [];
+    const extend = Plotly.extendTraces;
+    Plotly.extendTraces = function (gd, update, indices, ...rest) {
+        if (gd.dataset.testid === "plot-contour") {
+            window.__contourExtends.push({
+                rows: indices.map(i => i - 3),
+                x: update.x.map(a => Array.from(a)), y: update.y.map(a => Array.from(a)),
+                types: [...update.x, ...update.y].map(a => a.constructor.name),
+            });
+        }
+        return extend.call(this, gd, update, indices, ...rest);
+    };
+}"""
+
+
+def is_run_request(request) -> bool:
+    return urlsplit(request.url).path == "/api/runs"
+
+
+def run_encodings(urls: list[str]) -> list[list[str] | None]:
+    """The ``encoding`` query parameter of every run request among ``urls``."""
+    return [
+        parse_qs(urlsplit(url).query).get("encoding")
+        for url in urls
+        if urlsplit(url).path == "/api/runs"
+    ]
+
+
+def server_result(base_url: str, spec: dict) -> dict:
+    """The whole result of ``spec`` with plain JSON numbers, straight from the API."""
+    response = httpx.post(
+        f"{base_url}/api/runs",
+        params={"encoding": "plain"},
+        json=spec,
+        headers={"Accept": "application/json"},
+        timeout=RUN_SECONDS,
+    )
+    response.raise_for_status()
+    return response.json()
+
+
+def state_fragment(series: list[dict], steps: int = 60, start=(-1.5, 2.0)) -> str:
+    """A permalink fragment: Rosenbrock, no noise, one seed, ``series`` as the page stores them."""
+    state = {
+        "preset": None,
+        "landscape": {"id": "rosenbrock", "params": {}},
+        "noise": {"kind": "none"},
+        "seeds": 1,
+        "start": list(start),
+        "steps": steps,
+        "clip": None,
+        "series": [
+            {"label": "", "color": color, "sweep": None, **entry}
+            for entry, color in zip(series, ("#0072B2", "#D55E00", "#009E73"), strict=False)
+        ],
+        "gamma": None,
+        "narration": False,
+    }
+    return "#state=" + quote(json.dumps(state), safe="")
+
+
+def contour_trace(page, name: str) -> dict:
+    """One trace of the contour by name, its arrays as lists."""
+    return page.evaluate(
+        """name => {
+            const t = document.querySelector("[data-testid=plot-contour]").data
+                .find(t => t.name === name);
+            return {x: Array.from(t.x), y: Array.from(t.y)};
+        }""",
+        name,
+    )
 
 
 def runs_done(page) -> int:
@@ -69,8 +148,141 @@ def test_page_loads_clean_and_draws_the_default_comparison(base_url, open_page, 
     page.get_by_test_id("run").click()
     wait_for_runs(page, 2)
     assert len(path_traces(page, "plot-contour")) == series
+    assert run_encodings(watched.requests) == [["typed"], ["typed"]]
     assert watched.errors == []
     assert watched.foreign_requests() == []
+
+
+def test_runs_ask_for_typed_columns_and_draw_the_servers_numbers(base_url, open_page):
+    fragment = state_fragment(
+        [
+            {"optimizer": "adam", "hparams": {"lr": 0.05}},
+            {"optimizer": "anon", "hparams": {"lr": 0.02, "gamma": 0.5}},
+        ],
+        steps=STREAMED_STEPS,
+    )
+    watched = open_page(base_url + fragment)
+    page = watched.page
+    wait_for_runs(page, 1)
+    # Record what the stream hands Plotly.extendTraces on the contour: only new points, typed.
+    page.evaluate(RECORD_CONTOUR_EXTENDS)
+    with page.expect_request(is_run_request) as request_info:
+        page.get_by_test_id("run").click()
+    wait_for_runs(page, 2)
+    request = request_info.value
+    assert parse_qs(urlsplit(request.url).query) == {"encoding": ["typed"]}
+    assert request.headers["accept"] == "text/event-stream"
+    assert run_encodings(watched.requests) == [["typed"], ["typed"]]
+
+    # The same run, fetched as plain JSON numbers: the page drew exactly these.
+    spec = request.post_data_json
+    expected = server_result(base_url, spec)["series"]
+    assert [row["optimizer"] for row in expected] == ["adam", "anon"]
+    assert all(len(row["x"]) == spec["steps"] + 1 for row in expected)
+    paths = path_traces(page, "plot-contour")
+    assert [path["x"] for path in paths] == [row["x"] for row in expected]
+    assert [path["y"] for path in paths] == [row["y"] for row in expected]
+    assert [path["x"] for path in path_traces(page, "plot-loss")] == [
+        row["steps"] for row in expected
+    ]
+    assert [path["x"] for path in path_traces(page, "plot-distance")] == [
+        row["steps"] for row in expected
+    ]
+    # Typed arrays all the way to Plotly (the paths follow the 3 base traces).
+    assert (
+        page.evaluate(
+            """() => document.querySelector("[data-testid=plot-contour]").data.slice(3, 5)
+            .map(t => [t.x.constructor.name, t.y.constructor.name])"""
+        )
+        == [["Float64Array", "Float64Array"]] * 2
+    )
+    # While streaming, each frame appended only the points since the last one: in order, with
+    # no point twice, they are the start of the server's path (the last chunk may arrive with
+    # 'done', which redraws the whole run instead).
+    extends = page.evaluate("() => window.__contourExtends")
+    assert len(extends) >= 2, "the run streamed in several frames"
+    for row, server in enumerate(expected):
+        inserted = [call for call in extends if row in call["rows"]]
+        xs = [x for call in inserted for x in call["x"][call["rows"].index(row)]]
+        ys = [y for call in inserted for y in call["y"][call["rows"].index(row)]]
+        assert 0 < len(xs) <= len(server["x"])
+        assert xs == server["x"][: len(xs)]
+        assert ys == server["y"][: len(ys)]
+    assert {kind for call in extends for kind in call["types"]} == {"Float64Array"}
+    ends = contour_trace(page, "end")
+    assert ends == {
+        "x": [row["x"][-1] for row in expected],
+        "y": [row["y"][-1] for row in expected],
+    }
+
+    # Refresh markers where the registry says the optimizer refreshes at powers of two: Anon's
+    # points after steps 1, 2, 4, ... and nothing of Adam's.
+    registry = {entry["id"]: entry for entry in httpx.get(f"{base_url}/api/optimizers").json()}
+    assert registry["anon"]["capabilities"]["preconditioner_refreshes"] == "powers_of_two"
+    assert registry["adam"]["capabilities"]["preconditioner_refreshes"] is None
+    anon = expected[1]
+    powers = [i for i, step in enumerate(anon["steps"]) if step >= 1 and step & (step - 1) == 0]
+    assert len(powers) == 12  # steps 1, 2, 4, ..., 2048
+    refreshes = page.evaluate(
+        """() => { const t = document.querySelector("[data-testid=plot-contour]").data
+            .find(t => t.name.includes("refresh")); return {x: Array.from(t.x),
+            y: Array.from(t.y)}; }"""
+    )
+    assert refreshes == {"x": [anon["x"][i] for i in powers], "y": [anon["y"][i] for i in powers]}
+
+    # The JSON export: every row's columns under the API's names, as plain numbers.
+    with page.expect_download() as download_info:
+        page.get_by_test_id("export-json").click()
+    exported = json.loads(download_info.value.path().read_text())
+    assert exported["reproducibility"]["request"] == spec
+    for row, server in zip(exported["rows"], expected, strict=True):
+        assert {name: row[name] for name in COLUMNS} == {name: server[name] for name in COLUMNS}
+        for key in (
+            "row",
+            "series",
+            "label",
+            "optimizer",
+            "hparams",
+            "seed",
+            "start",
+            "final_point",
+            "final_loss",
+            "distance_to_minimum",
+            "steps_to_tolerance",
+            "diverged_at",
+        ):
+            assert row[key] == server[key], key
+        assert not {"xy", "trajectory", "gradNorm"} & row.keys()
+    assert watched.errors == []
+
+
+def test_a_sweep_of_adabounds_gamma_is_no_gamma_fan(base_url, open_page):
+    """AdaBound has a hyperparameter called gamma that is no adaptivity exponent (the registry
+    says so): sweeping it draws the paths but opens no gamma panel and marks no refreshes."""
+    fragment = state_fragment(
+        [
+            {
+                "optimizer": "adabound",
+                "hparams": {"lr": 0.01},
+                "sweep": {"param": "gamma", "values": [0.001, 0.01]},
+            },
+        ],
+        steps=40,
+    )
+    watched = open_page(base_url + fragment)
+    page = watched.page
+    wait_for_runs(page, 1)
+    registry = {entry["id"]: entry for entry in httpx.get(f"{base_url}/api/optimizers").json()}
+    assert "gamma" in registry["adabound"]["defaults"]
+    assert registry["adabound"]["capabilities"]["adaptivity_exponent"] is None
+    assert len(path_traces(page, "plot-contour")) == 2
+    assert page.get_by_test_id("gamma-panel").is_hidden()
+    refreshes = page.evaluate(
+        """() => document.querySelector("[data-testid=plot-contour]").data
+            .find(t => t.name.includes("refresh")).x.length"""
+    )
+    assert refreshes == 0
+    assert watched.errors == []
 
 
 def test_gamma_slider_highlights_without_requests_and_computes_new_values(
@@ -96,12 +308,20 @@ def test_gamma_slider_highlights_without_requests_and_computes_new_values(
     assert len({tuple(path) for path in paths}) == 5, "each gamma highlights its own path"
     assert watched.run_requests() == requests_before, "dragging must not ask the server"
 
-    slider.evaluate(
-        "el => { el.value = 0.25; el.dispatchEvent(new Event('input'));"
-        " el.dispatchEvent(new Event('change')); }"
-    )
+    with page.expect_request(is_run_request, timeout=30_000) as request_info:
+        slider.evaluate(
+            "el => { el.value = 0.25; el.dispatchEvent(new Event('input'));"
+            " el.dispatchEvent(new Event('change')); }"
+        )
     page.wait_for_function("document.body.dataset.gammaAdded === '0.25'", timeout=30_000)
     assert watched.run_requests() == requests_before + 1
+    # The added gamma is a whole (typed) result; its path is the server's numbers.
+    request = request_info.value
+    assert parse_qs(urlsplit(request.url).query) == {"encoding": ["typed"]}
+    assert request.headers["accept"] == "application/json"
+    added = server_result(base_url, request.post_data_json)["series"]
+    assert [row["hparams"]["gamma"] for row in added] == [0.25]
+    assert highlighted_path(page) == added[0]["x"]
     gammas = page.evaluate(
         "Array.from(document.querySelector('[data-testid=plot-gamma]').data[0].x)"
     )
@@ -170,6 +390,16 @@ def test_csv_export_downloads_every_point_of_every_row(base_url, open_page):
     record = download_info.value.path().read_text()
     assert '"reproducibility"' in record
     assert '"torch"' in record
+    exported = json.loads(record)["rows"]
+    assert len(exported) == len(spec["series"])
+    by_row = {int(row["row"]): [] for row in rows}
+    for row in rows:
+        by_row[int(row["row"])].append(row)
+    for entry in exported:
+        lines = by_row[entry["row"]]
+        assert entry["steps"] == [int(line["step"]) for line in lines]
+        for name in ("x", "y", "loss", "grad_norm"):
+            assert entry[name] == [float(line[name]) for line in lines], name
 
 
 def test_a_broken_typed_function_shows_the_parsers_message(base_url, open_page, screenshot):

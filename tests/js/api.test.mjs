@@ -5,7 +5,8 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
 import {
-  ApiError, landscapeSurfaceUrl, parseEvents, problemsFromDetail,
+  ApiError, landscapeSurfaceUrl, parseEvents, problemsFromDetail, RUN_ENCODING, runUrl, runWhole,
+  streamRun,
 } from "../../static/js/api.js";
 
 // Events exactly as the server writes them (fastapi.sse.format_sse_event: LF line ends).
@@ -186,5 +187,62 @@ describe("landscapeSurfaceUrl", () => {
       resolution: "80", log: "false", expression, x_min: "-3", x_max: "3", y_min: "-2.5",
       y_max: "4",
     });
+  });
+});
+
+describe("run requests ask for typed columns", () => {
+  // fetch stood in for: records each request and answers with `body`.
+  function stubFetch(t, body, contentType) {
+    const calls = [];
+    t.mock.method(globalThis, "fetch", async (url, init) => {
+      calls.push({ url, init });
+      return new Response(body, { status: 200, headers: { "Content-Type": contentType } });
+    });
+    return calls;
+  }
+
+  const SPEC = { landscape: { id: "rosenbrock" }, steps: 2, series: [{ optimizer: "adam" }] };
+  const STEPS = Buffer.from(Int32Array.from([0, 1, 2]).buffer).toString("base64");
+  const TYPED_CHUNK = { from_step: 0, to_step: 3,
+    rows: [{ row: 0, steps: { dtype: "i4", bdata: STEPS } }] };
+
+  test("runUrl: POST /api/runs with encoding=typed", () => {
+    assert.equal(RUN_ENCODING, "typed");
+    assert.equal(runUrl(), "/api/runs?encoding=typed");
+    assert.equal(runUrl("plain"), "/api/runs?encoding=plain");
+    const parsed = new URL(runUrl(), "http://localhost");
+    assert.equal(parsed.pathname, "/api/runs");
+    assert.equal(parsed.searchParams.get("encoding"), "typed");
+  });
+
+  test("streamRun asks for the typed stream and hands each event's data on", async (t) => {
+    const text = sse("meta", META) + sse("chunk", TYPED_CHUNK) + sse("done", DONE);
+    const calls = stubFetch(t, text, "text/event-stream");
+    const seen = [];
+    await streamRun(SPEC, {
+      meta: (data) => seen.push(["meta", data]),
+      chunk: (data) => seen.push(["chunk", data]),
+      done: (data) => seen.push(["done", data]),
+    });
+    assert.deepEqual(seen, [["meta", META], ["chunk", TYPED_CHUNK], ["done", DONE]]);
+    assert.equal(calls.length, 1);
+    assert.equal(calls[0].url, "/api/runs?encoding=typed");
+    assert.equal(calls[0].init.method, "POST");
+    assert.equal(calls[0].init.headers.Accept, "text/event-stream");
+    assert.deepEqual(JSON.parse(calls[0].init.body), SPEC);
+  });
+
+  test("runWhole asks for the typed whole result", async (t) => {
+    const result = { steps: 2, series: [{ row: 0, steps: TYPED_CHUNK.rows[0].steps }] };
+    const calls = stubFetch(t, JSON.stringify(result), "application/json");
+    assert.deepEqual(await runWhole(SPEC), result);
+    assert.equal(calls[0].url, "/api/runs?encoding=typed");
+    assert.equal(calls[0].init.headers.Accept, "application/json");
+  });
+
+  test("a stream's error event is thrown as an ApiError", async (t) => {
+    stubFetch(t, sse("meta", META) + sse("error", { detail: "time limit" }), "text/event-stream");
+    await assert.rejects(streamRun(SPEC, {}), (error) => error instanceof ApiError
+      && error.status === 503 && error.message === "time limit");
   });
 });

@@ -5,7 +5,16 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
 import { reproducibilityRecord, runToCsv, runToJson } from "../../static/js/export.js";
-import { addChunk, finishRun, newRun } from "../../static/js/run-data.js";
+import {
+  addChunk, COLUMNS, finishRun, newRun, rowsFromResult,
+} from "../../static/js/run-data.js";
+
+// A column in the wire's typed form: base64 of the little-endian bytes.
+function typed(values, Type) {
+  const array = Type.from(values);
+  const dtype = { Float64Array: "f8", Float32Array: "f4", Int32Array: "i4" }[Type.name];
+  return { dtype, bdata: Buffer.from(array.buffer).toString("base64") };
+}
 
 const HEADER = "row,series,label,optimizer,seed,swept_param,swept_value,step,x,y,loss,grad_norm";
 
@@ -31,18 +40,27 @@ const META = {
   versions: { torch: "2.13.0", optiscope: "0.3.1", "pytorch-optimizer": "3.5.0", numpy: "2.2" },
 };
 
-// Rows 0 and 1 have 3 points (steps 0, 1, 2); row 2 diverged after step 0.
-function finishedRun() {
+// The points of rows 0 and 1 (3 points: steps 0, 1, 2) and row 2 (diverged after step 0).
+const POINTS = [
+  { row: 0, steps: [0, 1, 2], x: [-2, AWKWARD[0], 1], y: [2, AWKWARD[1], 1],
+    loss: [409, AWKWARD[2], 0], grad_norm: [1601.0000000000002, AWKWARD[3], 0] },
+  { row: 1, steps: [0, 1, 2], x: [-2, AWKWARD[4], AWKWARD[6]], y: [2, AWKWARD[5], 0.5],
+    loss: [409, 7.25, 3], grad_norm: [1, 2, 3] },
+  { row: 2, steps: [0], x: [-2], y: [2], loss: [409], grad_norm: [1601] },
+];
+
+// The chunk rows with their columns typed (f8, steps i4), as the page receives them.
+function typedPoints() {
+  return POINTS.map((part) => ({
+    ...part,
+    ...Object.fromEntries(COLUMNS.map((name) => [
+      name, typed(part[name], name === "steps" ? Int32Array : Float64Array)])),
+  }));
+}
+
+function finishedRun(points = typedPoints()) {
   const run = newRun(structuredClone(META));
-  addChunk(run, {
-    from_step: 0, to_step: 3, rows: [
-      { row: 0, steps: [0, 1, 2], xy: [[-2, 2], [AWKWARD[0], AWKWARD[1]], [1, 1]],
-        loss: [409, AWKWARD[2], 0], grad_norm: [1601.0000000000002, AWKWARD[3], 0] },
-      { row: 1, steps: [0, 1, 2], xy: [[-2, 2], [AWKWARD[4], AWKWARD[5]], [AWKWARD[6], 0.5]],
-        loss: [409, 7.25, 3], grad_norm: [1, 2, 3] },
-      { row: 2, steps: [0], xy: [[-2, 2]], loss: [409], grad_norm: [1601] },
-    ],
-  });
+  addChunk(run, { from_step: 0, to_step: 3, rows: points });
   finishRun(run, {
     rows: [0, 1, 2].map((row) => ({
       row, final_point: row === 2 ? [-2, 2] : [1, 1], final_loss: row === 2 ? 409 : 0,
@@ -116,7 +134,7 @@ describe("runToCsv", () => {
     for (const row of run.rows) {
       row.steps.forEach((step, k) => {
         const r = records[i++];
-        const numbers = [step, row.xy[k][0], row.xy[k][1], row.loss[k], row.gradNorm[k]];
+        const numbers = [step, row.x[k], row.y[k], row.loss[k], row.grad_norm[k]];
         // -0 is written as "0", which is the same point.
         numbers.forEach((value, j) => assert.ok(
           Object.is(Number(r[7 + j]), value) || (value === 0 && Number(r[7 + j]) === 0),
@@ -150,6 +168,21 @@ describe("runToCsv", () => {
       assert.equal(last[2], label, JSON.stringify(label));
       assert.equal(last.length, HEADER.split(",").length);
     }
+  });
+
+  test("typed and plain chunks give the same CSV", () => {
+    assert.equal(runToCsv(finishedRun(), [null, "gamma", null]),
+      runToCsv(finishedRun(structuredClone(POINTS)), [null, "gamma", null]));
+  });
+
+  test("a float32 run's values are written as the exact doubles of its float32 numbers", () => {
+    const run = newRun({ ...structuredClone(META), dtype: "float32" });
+    addChunk(run, { from_step: 0, to_step: 1, rows: [{ row: 0, steps: typed([0], Int32Array),
+      x: typed([0.1], Float32Array), y: typed([-2], Float32Array),
+      loss: typed([1 / 3], Float32Array), grad_norm: typed([7], Float32Array) }] });
+    const lines = runToCsv(run, []).split("\n");
+    assert.equal(lines[1], `0,0,Adam,adam,0,,,0,${Math.fround(0.1)},-2,${Math.fround(1 / 3)},7`);
+    assert.equal(lines[1], "0,0,Adam,adam,0,,,0,0.10000000149011612,-2,0.3333333432674408,7");
   });
 
   test("a run with no points is the header alone", () => {
@@ -189,22 +222,38 @@ describe("runToJson", () => {
     assert.equal(parsed.steps, 2);
     assert.equal(parsed.rows.length, 3);
     run.rows.forEach((row, r) => {
-      const { result, xy, gradNorm, ...described } = row;
-      const expected = { ...described, trajectory: xy, grad_norm: gradNorm, ...result };
+      const { result, ...described } = row;
+      const expected = { ...described, ...POINTS[r], ...result };
       // Through JSON as the file is: -0 is written as 0.
       assert.deepEqual(parsed.rows[r], JSON.parse(JSON.stringify(expected)), `row ${r}`);
-      // The fields of the API's RowResult (app/schemas.py), nothing more.
+      // The fields of the API's RowResult (engine/record.py), nothing more.
       assert.deepEqual(Object.keys(parsed.rows[r]).sort(), [
-        "row", "series", "label", "optimizer", "hparams", "seed", "start", "steps", "trajectory",
+        "row", "series", "label", "optimizer", "hparams", "seed", "start", "steps", "x", "y",
         "loss", "grad_norm", "final_point", "final_loss", "distance_to_minimum",
         "steps_to_tolerance", "diverged_at",
       ].sort(), `row ${r} fields`);
     });
+    // The columns are plain number arrays, not typed arrays written as objects.
+    for (const name of COLUMNS) assert.ok(Array.isArray(parsed.rows[0][name]), name);
+    assert.deepEqual(parsed.rows[1].steps, [0, 1, 2]);
     // The awkward numbers come back bit for bit (JSON has no -0: it reads back as 0).
-    assert.equal(parsed.rows[0].trajectory[1][0], 0.1 + 0.2);
+    assert.equal(parsed.rows[0].x[1], 0.1 + 0.2);
+    assert.equal(parsed.rows[0].y[1], 1e-300);
     assert.equal(parsed.rows[0].loss[1], -1.2345678901234567e300);
     assert.equal(parsed.rows[0].grad_norm[1], 5e-324);
-    assert.equal(parsed.rows[1].trajectory[1][0], 2 ** 53 + 2);
+    assert.equal(parsed.rows[1].x[1], 2 ** 53 + 2);
     assert.equal(parsed.rows[2].diverged_at, 1);
+  });
+
+  test("the rows of a whole result (the gamma fan's extra rows) export the same way", () => {
+    const run = finishedRun();
+    const whole = {
+      dtype: "float64",
+      series: run.rows.map((row, r) => ({ ...META.rows[r], ...typedPoints()[r], ...row.result })),
+    };
+    const fromWhole = { ...run, rows: rowsFromResult(whole) };
+    assert.equal(runToJson(fromWhole, SPEC, PERMALINK).replace(/"exported_at": "[^"]*"/, ""),
+      runToJson(run, SPEC, PERMALINK).replace(/"exported_at": "[^"]*"/, ""));
+    assert.equal(runToCsv(fromWhole, []), runToCsv(run, []));
   });
 });

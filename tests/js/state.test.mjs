@@ -5,8 +5,26 @@ import { describe, test } from "node:test";
 
 import { SERIES_PALETTE } from "../../static/js/colors.js";
 import {
-  decodeFragment, encodeFragment, gammaSeriesIndex, pointsPerRow, stateFromPreset, toRunSpec,
+  adaptivitySweepParam, capabilitiesOf, decodeFragment, encodeFragment, gammaSeriesIndex,
+  pointsPerRow, refreshesAtPowersOfTwo, stateFromPreset, toRunSpec,
 } from "../../static/js/state.js";
+
+// Registry entries as GET /api/optimizers sends them (optimizers/registry.py describe), cut to
+// what the page reads here. AdaBound has a hyperparameter called gamma that is not an
+// adaptivity exponent.
+const capabilities = (adaptivity, refreshes) => ({
+  elementwise: true, tensor_hparams: ["lr"], needs_create_graph: false, random_step: false,
+  accepts_hessian_diagonal: false, adaptivity_exponent: adaptivity,
+  preconditioner_refreshes: refreshes,
+});
+const OPTIMIZERS = [
+  { id: "adam", defaults: { lr: 0.001 }, capabilities: capabilities(null, null) },
+  { id: "anon", defaults: { lr: 0.001, gamma: 0 },
+    capabilities: capabilities("gamma", "powers_of_two") },
+  { id: "adabound", defaults: { lr: 0.001, final_lr: 0.1, gamma: 0.001 },
+    capabilities: capabilities(null, null) },
+  { id: "sgd", defaults: { lr: 0.01 }, capabilities: capabilities(null, null) },
+];
 
 // Presets as GET /api/presets sends them (app/presets.py).
 const TOUR = {
@@ -157,8 +175,8 @@ describe("stateFromPreset", () => {
     assert.equal(state.clip, 1.0);
     assert.equal(state.gamma, 1);
     assert.deepEqual(state.noise, { kind: "gaussian", sigma: 2.0 });
-    assert.equal(gammaSeriesIndex(state), 1);
-    assert.equal(gammaSeriesIndex(stateFromPreset(TOUR)), -1);
+    assert.equal(gammaSeriesIndex(state, OPTIMIZERS), 1);
+    assert.equal(gammaSeriesIndex(stateFromPreset(TOUR), OPTIMIZERS), -1);
   });
 
   test("editing the state leaves the preset untouched", () => {
@@ -251,5 +269,56 @@ describe("pointsPerRow", () => {
     assert.equal(pointsPerRow(state(4000, 100, [null])), 4000); // 100 rows: 400000 / 100
     assert.equal(pointsPerRow(state(50000, 3, [5, null])), 22222); // 18 rows
     assert.equal(pointsPerRow(state(20000, 256, [256, 10, null])), 2001); // 68352 rows
+  });
+});
+
+describe("the registry's facts, never an optimizer's id", () => {
+  const sweepOf = (optimizer, param) => ({
+    optimizer, hparams: {}, label: "", color: "#000000",
+    sweep: param ? { param, values: [0, 0.5, 1] } : null,
+  });
+  const withSeries = (...series) => ({ ...stateFromPreset(TOUR), series });
+
+  test("the gamma series is a sweep of its optimizer's adaptivity exponent", () => {
+    assert.equal(gammaSeriesIndex(withSeries(sweepOf("adam", null), sweepOf("anon", "gamma")),
+      OPTIMIZERS), 1);
+    assert.equal(adaptivitySweepParam(sweepOf("anon", "gamma"), OPTIMIZERS), "gamma");
+  });
+
+  test("AdaBound's gamma is not an adaptivity exponent: its sweep opens no gamma panel", () => {
+    assert.equal(gammaSeriesIndex(withSeries(sweepOf("adabound", "gamma")), OPTIMIZERS), -1);
+    assert.equal(adaptivitySweepParam(sweepOf("adabound", "gamma"), OPTIMIZERS), null);
+    // With both, Anon's is the one, whichever comes first.
+    assert.equal(gammaSeriesIndex(
+      withSeries(sweepOf("adabound", "gamma"), sweepOf("sgd", "lr"), sweepOf("anon", "gamma")),
+      OPTIMIZERS), 2);
+  });
+
+  test("other sweeps, no sweep or an unknown optimizer give no gamma series", () => {
+    assert.equal(gammaSeriesIndex(withSeries(sweepOf("anon", "lr")), OPTIMIZERS), -1);
+    assert.equal(gammaSeriesIndex(withSeries(sweepOf("anon", null)), OPTIMIZERS), -1);
+    assert.equal(gammaSeriesIndex(withSeries(sweepOf("gone", "gamma")), OPTIMIZERS), -1);
+    assert.equal(gammaSeriesIndex(withSeries(sweepOf("anon", "gamma")), []), -1);
+  });
+
+  test("an optimizer named otherwise with an adaptivity exponent counts too", () => {
+    const registry = [...OPTIMIZERS,
+      { id: "anon-v2", capabilities: capabilities("kappa", "powers_of_two") }];
+    assert.equal(gammaSeriesIndex(withSeries(sweepOf("anon-v2", "kappa")), registry), 0);
+    assert.equal(gammaSeriesIndex(withSeries(sweepOf("anon-v2", "gamma")), registry), -1);
+    assert.equal(refreshesAtPowersOfTwo(registry, "anon-v2"), true);
+  });
+
+  test("refresh markers only where preconditioner_refreshes is 'powers_of_two'", () => {
+    assert.equal(refreshesAtPowersOfTwo(OPTIMIZERS, "anon"), true);
+    for (const id of ["adam", "adabound", "sgd", "unknown"]) {
+      assert.equal(refreshesAtPowersOfTwo(OPTIMIZERS, id), false, id);
+    }
+  });
+
+  test("capabilitiesOf: an entry's flags, or {} for an id the registry does not list", () => {
+    assert.equal(capabilitiesOf(OPTIMIZERS, "anon").adaptivity_exponent, "gamma");
+    assert.deepEqual(capabilitiesOf(OPTIMIZERS, "nope"), {});
+    assert.deepEqual(capabilitiesOf([{ id: "bare" }], "bare"), {});
   });
 });

@@ -50,9 +50,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_body_size=settings.max_body_bytes,
     )
     app.dependency_overrides[get_settings] = lambda: settings
-    # Compresses JSON and Plotly.js (4.8 MB -> ~1.4 MB) for classroom networks; server-sent
-    # events are excluded by the middleware, so streaming stays incremental.
-    app.add_middleware(GZipMiddleware, minimum_size=2048)
+    # Compresses the catalogue and Plotly.js (4.8 MB -> ~1.6 MB at level 1) for classroom
+    # networks. Run results and streams compress themselves in their worker threads (the
+    # middleware would do it on the event loop, and never does it for event streams).
+    if settings.gzip_level:
+        app.add_middleware(GZipMiddleware, minimum_size=2048, compresslevel=settings.gzip_level)
     app.include_router(router)
 
     @app.get("/vendor/plotly.min.js", include_in_schema=False)

@@ -33,6 +33,14 @@ class Settings(BaseSettings):
         10.0, ge=0, description="How long a run waits for a free slot before a 503."
     )
     run_timeout_s: float = Field(120.0, gt=0, description="Time limit of one run.")
+    gzip_level: int = Field(
+        1,
+        ge=0,
+        le=9,
+        description="gzip level of responses for clients that accept gzip (runs compress in "
+        "their worker thread; 1 is fast and near the best ratio on typed arrays); 0 sends "
+        "everything uncompressed, e.g. behind a proxy that compresses.",
+    )
     max_body_bytes: int = Field(262_144, ge=1024, description="Largest accepted request body.")
     max_surface_resolution: int = Field(400, ge=2, le=400, description="Largest surface grid.")
     static_dir: Path | None = Field(

@@ -4,6 +4,7 @@ encodings carry the same numbers, and `record: final` sends summaries only."""
 from __future__ import annotations
 
 import base64
+import gzip
 import json
 
 import httpx
@@ -147,3 +148,32 @@ def test_typed_bytes_are_far_fewer_than_plain_numbers(server):
     typed = post(url, run, "typed").content
     assert len(typed) < 0.8 * len(plain)
     assert json.loads(typed)["series"][0]["x"]["dtype"] == "f8"
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_runs_are_gzipped_for_clients_that_accept_it_and_plain_for_others(server, stream):
+    url, _ = server
+    headers = {**(SSE if stream else {}), "Accept-Encoding": "gzip"}
+    params = {"encoding": "typed"}
+    with httpx.stream("POST", f"{url}/api/runs", json=RUN, params=params, headers=headers,
+                      timeout=60) as response:  # fmt: skip
+        assert response.headers["content-encoding"] == "gzip"
+        wire = b"".join(response.iter_raw())
+    identity = {**headers, "Accept-Encoding": "identity"}
+    plain = httpx.post(f"{url}/api/runs", json=RUN, params=params, headers=identity, timeout=60)
+    assert "content-encoding" not in plain.headers
+    text = gzip.decompress(wire)  # a complete gzip stream: every event arrived whole
+    if stream:
+        events = list(sse_events(text.decode().splitlines()))
+        assert [kind for kind, _ in events][:: len(events) - 1] == ["meta", "done"]
+        assert len(wire) < len(text)
+    else:
+        assert text == plain.content
+        assert len(wire) < len(plain.content)
+
+
+def test_a_gzip_level_of_zero_turns_compression_off(serve):
+    url = serve(gzip_level=0)
+    response = httpx.post(f"{url}/api/runs", json=RUN, headers={"Accept-Encoding": "gzip"})
+    assert response.status_code == 200
+    assert "content-encoding" not in response.headers

@@ -74,10 +74,16 @@ RUN pip install --no-deps --no-build-isolation --editable . \
     && pip check \
     # Byte-compiled now, because the non-root user cannot write __pycache__ at run time.
     && python -m compileall -q /app
+# OPTISCOPE_ALLOWED_HOSTS: the Host header values answered (others get a 400, which stops
+# DNS-rebinding pages). A container is reached by names it cannot know (localhost through -p,
+# its name on a network, a proxy's name), so the image answers any. For a public deployment
+# list your host names instead, keeping 127.0.0.1 for the HEALTHCHECK below, e.g.
+#   docker run -e OPTISCOPE_ALLOWED_HOSTS='["optiscope.example.org", "127.0.0.1"]' ...
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     OPTISCOPE_HOST=0.0.0.0 \
-    OPTISCOPE_PORT=8000
+    OPTISCOPE_PORT=8000 \
+    OPTISCOPE_ALLOWED_HOSTS='["*"]'
 USER optiscope
 EXPOSE 8000
 # python:3.11-slim has no curl; the standard library is enough.

@@ -288,7 +288,7 @@ def serve(args: argparse.Namespace) -> int:
 
     overrides = {k: v for k, v in vars(args).items() if k in ("host", "port", "device") and v}
     settings = Settings(**overrides)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, server_header=False)
     return 0
 
 

@@ -51,3 +51,12 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RunTimeLimitError)
     async def _timed_out(_request: Request, error: RunTimeLimitError) -> JSONResponse:
         return JSONResponse({"detail": str(error)}, status_code=503)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, error: Exception) -> JSONResponse:
+        # Starlette logs the traceback; the client gets JSON that says what kind of failure it
+        # was, never a bare "Internal Server Error".
+        return JSONResponse(
+            {"detail": f"the server failed ({type(error).__name__}); it was logged"},
+            status_code=500,
+        )

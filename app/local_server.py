@@ -45,7 +45,9 @@ def local_server(settings: Settings | None = None) -> Iterator[str]:
     port = free_port()
     overrides = settings.model_dump(exclude={"host", "port"}) if settings else {}
     app = create_app(Settings(**overrides, host="127.0.0.1", port=port))
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", server_header=False
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

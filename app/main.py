@@ -1,5 +1,6 @@
 """The FastAPI application: ``create_app()`` wires settings, the run service, the API and the
-static page. Run it with ``optiscope serve`` (or ``uvicorn app.main:create_app --factory``)."""
+static page. Run it with ``optiscope serve`` (or ``uvicorn app.main:create_app --factory
+--no-server-header``)."""
 
 from __future__ import annotations
 
@@ -11,15 +12,18 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
+from fastapi.middleware.trustedhost import TrustedHostMiddleware
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 
 from app.api import router
+from app.docs import install_docs
 from app.errors import install_error_handlers
 from app.run_service import RunService
 from app.schemas import RunError
+from app.security import SecurityHeaders, trusted_hosts
 from app.settings import Settings, get_settings
 from engine.record import Chunk, Done, RunMeta
 
@@ -35,7 +39,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.runs = RunService(
-            settings.max_concurrent_runs, settings.queue_timeout_s, settings.run_timeout_s
+            settings.max_concurrent_runs,
+            settings.queue_timeout_s,
+            settings.run_timeout_s,
+            queue_pieces=settings.stream_queue_pieces,
+            write_timeout_s=settings.write_timeout_s,
         )
         try:
             yield
@@ -48,6 +56,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Real PyTorch optimizers on 2-D landscapes, streamed to the browser.",
         lifespan=lifespan,
         max_body_size=settings.max_body_bytes,
+        # Our own /docs serves Swagger UI offline (app/docs.py); ReDoc is not served.
+        docs_url=None,
+        redoc_url=None,
     )
     app.dependency_overrides[get_settings] = lambda: settings
     # Compresses the catalogue and Plotly.js (4.8 MB -> ~1.6 MB at level 1) for classroom
@@ -55,6 +66,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # middleware would do it on the event loop, and never does it for event streams).
     if settings.gzip_level:
         app.add_middleware(GZipMiddleware, minimum_size=2048, compresslevel=settings.gzip_level)
+    # Middleware added last runs first: the host check before anything else, and the security
+    # headers around everything, the host check's 400 included.
+    app.add_middleware(
+        TrustedHostMiddleware, allowed_hosts=trusted_hosts(settings.allowed_hosts, settings.host)
+    )
+    app.add_middleware(SecurityHeaders)
     app.include_router(router)
 
     @app.get("/vendor/plotly.min.js", include_in_schema=False)
@@ -65,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             headers={"Cache-Control": "public, max-age=86400"},
         )
 
+    install_docs(app)
     install_error_handlers(app)
     app.openapi = lambda: _openapi(app)
 

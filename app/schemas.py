@@ -30,7 +30,9 @@ class Surface(BaseModel):
 class RunError(BaseModel):
     """The stream's ``error`` event (instead of ``done``)."""
 
-    detail: str
+    detail: str = Field(description="What happened.")
+    step: int | None = Field(None, description="The step a failure inside the run happened at.")
+    series: int | None = Field(None, description="The series whose optimizer failed.")
 
 
 STREAM_DESCRIPTION = """\

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.security import AllowedHost
 from engine import Limits
 
 
@@ -28,11 +29,29 @@ class Settings(BaseSettings):
     max_row_steps: int = Field(
         Limits.max_row_steps, ge=1, description="Compute budget of one run: rows x steps."
     )
+    max_instance_steps: int = Field(
+        Limits.max_instance_steps,
+        ge=1,
+        description="Python budget of one run: optimizer instances x steps.",
+    )
+    max_output_points: int = Field(
+        Limits.max_output_points, ge=1, description="Most points a run sends (all rows)."
+    )
     max_concurrent_runs: int = Field(2, ge=1, description="Runs computed at the same time.")
     queue_timeout_s: float = Field(
         10.0, ge=0, description="How long a run waits for a free slot before a 503."
     )
     run_timeout_s: float = Field(120.0, gt=0, description="Time limit of one run.")
+    stream_queue_pieces: int = Field(
+        4,
+        ge=1,
+        le=64,
+        description="Pieces of a run's output (streamed chunks) waiting for a slow client; the "
+        "run waits beyond that.",
+    )
+    write_timeout_s: float = Field(
+        30.0, gt=0, description="A run whose client takes nothing for this long is stopped."
+    )
     gzip_level: int = Field(
         1,
         ge=0,
@@ -48,11 +67,22 @@ class Settings(BaseSettings):
         description="Folder of the page; default: static/ beside the source tree (a regular, "
         "non-editable install into site-packages needs this set).",
     )
+    allowed_hosts: list[AllowedHost] = Field(
+        ["127.0.0.1", "localhost", "[::1]"],
+        min_length=1,
+        description="Host header values answered (a JSON list; '*.example.com' patterns, or "
+        "'*' for any); others get a 400, so a DNS-rebinding page cannot use the server. The "
+        "address in 'host' is answered too unless it is 0.0.0.0 or ::.",
+    )
 
     @property
     def limits(self) -> Limits:
         return Limits(
-            max_rows=self.max_rows, max_steps=self.max_steps, max_row_steps=self.max_row_steps
+            max_rows=self.max_rows,
+            max_steps=self.max_steps,
+            max_row_steps=self.max_row_steps,
+            max_instance_steps=self.max_instance_steps,
+            max_output_points=self.max_output_points,
         )
 
 

@@ -11,6 +11,7 @@ parsed again while the run steps.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
@@ -112,15 +113,21 @@ class RunPlan:
         }
 
 
-def versions() -> dict[str, str]:
-    """Versions that decide the numbers, for a reproducibility record."""
+@functools.cache
+def _versions() -> tuple[tuple[str, str], ...]:
     found = {"torch": torch.__version__}
     for name in ("optiscope", "pytorch-optimizer", "numpy"):
         try:
             found[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             found[name] = "unknown"
-    return found
+    return tuple(found.items())
+
+
+def versions() -> dict[str, str]:
+    """Versions that decide the numbers, for a reproducibility record (looked up once: reading
+    package metadata takes milliseconds)."""
+    return dict(_versions())
 
 
 def choose_device(requested: str, rows: int, configured: str = "auto") -> torch.device:

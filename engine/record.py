@@ -20,8 +20,9 @@ reported as data (``diverged_at``) and never as a number.
 
 from __future__ import annotations
 
-import base64
+import binascii
 import math
+from collections.abc import Iterator
 from typing import Any, Literal
 
 import numpy as np
@@ -41,6 +42,7 @@ __all__ = [
     "RunMeta",
     "RunResult",
     "TypedArray",
+    "dump_result_pieces",
     "dumps",
 ]
 
@@ -182,24 +184,37 @@ class RunResult(RunContext):
     series: list[RowResult] = Field(description="Every row: series x sweep value x seed x start.")
 
 
-def typed_array(column: np.ndarray) -> dict[str, str]:
-    """``column`` as ``{"dtype", "bdata"}`` (little-endian, whatever the machine's order)."""
+def typed_array(column: np.ndarray) -> orjson.Fragment:
+    """``column`` as the JSON of ``{"dtype", "bdata"}`` (little-endian, whatever the machine's
+    order). Written as a ready fragment: base64 is plain ASCII that needs no escaping, so the
+    bytes go into the output as they are, without a detour through a str."""
     name, wire = _TYPED_DTYPES[column.dtype]
     data = np.ascontiguousarray(column, dtype=wire)
-    return {"dtype": name, "bdata": base64.b64encode(data.data).decode("ascii")}
+    encoded = binascii.b2a_base64(data.data, newline=False)
+    return orjson.Fragment(b'{"dtype":"' + name.encode() + b'","bdata":"' + encoded + b'"}')
 
 
-def _check_finite(value: Any, where: str) -> None:
-    if not math.isfinite(value):
-        raise NonFiniteError(f"{where}: {value} is not a finite number")
+# Values that need neither a check nor an encoding (bool is an int).
+_PLAIN_TYPES = (str, int, type(None))
 
 
-def _prepare(value: Any, typed: bool, where: str) -> Any:
-    """``value`` with every numpy column checked finite and, when ``typed``, encoded."""
+def _path(where: tuple) -> str:
+    """``("$", "series", 3, "x")`` as ``$.series.3.x`` (built only for an error message)."""
+    return ".".join(str(part) for part in where)
+
+
+def _prepare(value: Any, typed: bool, where: tuple) -> Any:
+    """``value`` with every float checked finite and every numpy column, when ``typed``,
+    encoded. Written for speed: a whole result has tens of thousands of values to walk."""
+    if isinstance(value, dict):
+        return {
+            key: item if isinstance(item, _PLAIN_TYPES) else _prepare(item, typed, (*where, key))
+            for key, item in value.items()
+        }
     if isinstance(value, np.ndarray):
         if value.dtype.kind == "f":
             if not np.isfinite(value).all():
-                raise NonFiniteError(f"{where}: a column holds a non-finite number")
+                raise NonFiniteError(f"{_path(where)}: a column holds a non-finite number")
             if not typed and value.dtype != np.float64:
                 # JSON numbers are read as doubles: write a float32's exact double, so that
                 # both encodings decode to the same numbers.
@@ -207,23 +222,37 @@ def _prepare(value: Any, typed: bool, where: str) -> Any:
         if typed:
             return typed_array(value)
         return value if value.flags.c_contiguous else np.ascontiguousarray(value)
-    if isinstance(value, dict):
-        return {k: _prepare(v, typed, f"{where}.{k}") for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_prepare(v, typed, f"{where}.{i}") for i, v in enumerate(value)]
-    if isinstance(value, float):
-        _check_finite(value, where)
+        return [
+            item if isinstance(item, _PLAIN_TYPES) else _prepare(item, typed, (*where, index))
+            for index, item in enumerate(value)
+        ]
+    if isinstance(value, float) and not math.isfinite(value):
+        raise NonFiniteError(f"{_path(where)}: {value} is not a finite number")
     return value
 
 
-def dumps(data: Any, encoding: Encoding = "plain") -> bytes:
+def dumps(data: Any, encoding: Encoding = "plain", where: str = "$") -> bytes:
     """The one JSON writer of runs: compact UTF-8 JSON, numpy columns in ``encoding``.
 
     orjson writes numpy arrays natively (the shortest text that reads back to the same double)
     at several times the speed of ``json`` on lists, which matters at millions of points.
 
     Raises:
-        NonFiniteError: a NaN or an infinity anywhere in ``data`` (named by its path).
+        NonFiniteError: a NaN or an infinity anywhere in ``data`` (named by its path, from
+            ``where``).
     """
-    prepared = _prepare(data, encoding == "typed", "$")
+    prepared = _prepare(data, encoding == "typed", (where,))
     return orjson.dumps(prepared, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
+def dump_result_pieces(result: dict[str, Any], encoding: Encoding = "plain") -> Iterator[bytes]:
+    """``dumps(result)``'s bytes in pieces, one row at a time: a big result never holds the
+    interpreter for one long call, so other threads (the server's event loop) get their turn
+    between rows. The rows must come last in ``result`` (as ``RunResult`` orders them)."""
+    rows = result["series"]
+    head = dumps({k: v for k, v in result.items() if k != "series"}, encoding)
+    yield head[:-1] + (b',"series":[' if len(head) > 2 else b'"series":[')
+    for index, row in enumerate(rows):
+        yield (b"," if index else b"") + dumps(row, encoding, f"$.series.{index}")
+    yield b"]}"

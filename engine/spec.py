@@ -19,6 +19,8 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
+    StrictBool,
+    StrictFloat,
     ValidationError,
     field_validator,
     model_validator,
@@ -41,15 +43,25 @@ from optimizers.registry import HParams, OptimizerEntry, UnknownOptimizerError, 
 __all__ = ["BudgetError", "LandscapeRef", "Limits", "RunSpec", "SeriesSpec", "SweepSpec"]
 
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
-Point = tuple[FiniteFloat, FiniteFloat]
-HParamValue = float | bool
+# Coordinates of starts and view boxes: far beyond any landscape's interesting region, and well
+# inside float32's range, so a float32 run can always hold them.
+MAX_COORDINATE = 1e6
+Coordinate = Annotated[float, Field(allow_inf_nan=False, ge=-MAX_COORDINATE, le=MAX_COORDINATE)]
+Point = tuple[Coordinate, Coordinate]
+# Numbers stay numbers: no true for 1, no "0.1" strings (the registry's model then bounds them).
+HParamValue = StrictBool | StrictFloat
+StrictCount = Annotated[int, Field(strict=True)]
+MIN_VIEW_SIZE = 1e-6
 
 # Hard ceilings of the schema itself; the configurable budget (Limits) is usually tighter.
 MAX_SERIES = 32
 MAX_SWEEP_VALUES = 256
 MAX_SEEDS = 256
 MAX_STARTS = 65_536  # a grid of starts maps basins of attraction
+MAX_GRID_SIDE = 256
 MAX_STEPS = 100_000
+
+StartList = Annotated[list[Point], Field(min_length=1, max_length=MAX_STARTS)]
 
 
 def _first_error(error: ValidationError) -> str:
@@ -97,7 +109,9 @@ class LandscapeRef(_Strict):
     @classmethod
     def _valid_box(cls, value):
         if value is not None:
-            validate_view_box(value)
+            (xmin, xmax), (ymin, ymax) = validate_view_box(value)
+            if min(xmax - xmin, ymax - ymin) < MIN_VIEW_SIZE:
+                raise ValueError(f"view_box must be at least {MIN_VIEW_SIZE:g} wide and high")
         return value
 
     @model_validator(mode="after")
@@ -128,6 +142,28 @@ class LandscapeRef(_Strict):
     def resolve(self) -> tuple[Landscape, Any]:
         """The landscape and its validated parameters (resolved once, by validation)."""
         return self._landscape, self._params
+
+
+class StartGrid(_Strict):
+    """A grid of starts, ``{"x": [lo, hi, nx], "y": [lo, hi, ny]}``: nx x ny rows, x fastest."""
+
+    x: tuple[Coordinate, Coordinate, Annotated[int, Field(strict=True, ge=1, le=MAX_GRID_SIDE)]]
+    y: tuple[Coordinate, Coordinate, Annotated[int, Field(strict=True, ge=1, le=MAX_GRID_SIDE)]]
+
+    def points(self) -> list[tuple[float, float]]:
+        def axis(lo: float, hi: float, n: int) -> list[float]:
+            return [lo] if n == 1 else [lo + (hi - lo) * i / (n - 1) for i in range(n)]
+
+        xs, ys = axis(*self.x), axis(*self.y)
+        return [(x, y) for y in ys for x in xs]
+
+    @property
+    def size(self) -> int:
+        return self.x[2] * self.y[2]
+
+
+class StartsGrid(_Strict):
+    grid: StartGrid
 
 
 class SweepSpec(_Strict):
@@ -206,19 +242,24 @@ class RunSpec(_Strict):
 
     landscape: LandscapeRef
     noise: NoiseSpec | None = Field(None, description="Gradient noise; none by default.")
-    seeds: list[Annotated[int, Field(ge=0, le=2**62)]] = Field(
+    seeds: list[Annotated[int, Field(strict=True, ge=0, le=2**62)]] = Field(
         default_factory=lambda: [0], min_length=1, max_length=MAX_SEEDS
     )
     start: Point | None = Field(None, description="Start point; the landscape's default if null.")
-    starts: list[Point] | None = Field(
+    starts: (
+        Annotated[list[Point], Field(min_length=1, max_length=MAX_STARTS)] | StartsGrid | None
+    ) = Field(
         None,
-        min_length=1,
-        max_length=MAX_STARTS,
-        description="Several start points (one row each); overrides 'start'.",
+        description="Several start points (one row each), as a list of points or as a grid "
+        '{"grid": {"x": [lo, hi, nx], "y": [lo, hi, ny]}} (up to 256 x 256); overrides '
+        "'start'.",
     )
-    steps: int = Field(ge=1, le=MAX_STEPS)
+    steps: StrictCount = Field(ge=1, le=MAX_STEPS)
     clip_grad_norm: float | None = Field(
-        None, gt=0, description="Clip each row's gradient to this norm; off when null."
+        None,
+        gt=0,
+        le=1e6,
+        description="Clip each row's gradient to this norm; off when null.",
     )
     series: list[SeriesSpec] = Field(min_length=1, max_length=MAX_SERIES)
     dtype: Literal["float64", "float32"] = "float64"
@@ -226,9 +267,12 @@ class RunSpec(_Strict):
         "auto", description="'auto' uses CUDA for large batches when it is available."
     )
     tolerance: float = Field(
-        1e-3, gt=0, description="Loss gap to the global minimum counted as 'reached'."
+        1e-3,
+        gt=0,
+        le=1e6,
+        description="Loss gap to the global minimum counted as 'reached'.",
     )
-    max_points: int = Field(
+    max_points: StrictCount = Field(
         2001, ge=2, le=MAX_STEPS + 1, description="Points per row sent; longer runs are decimated."
     )
     record: Literal["full", "final"] = Field(
@@ -251,15 +295,38 @@ class RunSpec(_Strict):
 
     def start_points(self, default: tuple[float, float]) -> list[tuple[float, float]]:
         """The rows' start points; ``default`` (the landscape's) when none is given."""
+        if isinstance(self.starts, StartsGrid):
+            return self.starts.grid.points()
         if self.starts is not None:
             return [tuple(p) for p in self.starts]
         if self.start is not None:
             return [tuple(self.start)]
         return [tuple(default)]
 
+    def start_count(self) -> int:
+        if isinstance(self.starts, StartsGrid):
+            return self.starts.grid.size
+        return len(self.starts) if self.starts is not None else 1
+
     def row_count(self) -> int:
-        per_series = len(self.seeds) * len(self.starts or [None])
-        return sum(len(s.variants()) * per_series for s in self.series)
+        per_value = len(self.seeds) * self.start_count()
+        return sum(len(s.variants()) * per_value for s in self.series)
+
+    def instance_count(self) -> int:
+        """Optimizer instances: one per series, or one per sweep value when the swept
+        hyperparameter cannot be a tensor (each costs a Python step() call per step)."""
+        return sum(
+            len(s.variants())
+            if s.sweep is not None and s.sweep.param not in s.entry.tensor_hparams
+            else 1
+            for s in self.series
+        )
+
+    def output_points(self) -> int:
+        """Points a full record sends: every row's decimated steps (none for 'final')."""
+        if self.record == "final":
+            return 0
+        return self.row_count() * min(self.steps + 1, self.max_points)
 
 
 @dataclass(frozen=True)
@@ -270,6 +337,11 @@ class Limits:
     max_rows: int = 65_536
     max_steps: int = 20_000
     max_row_steps: int = 4_000_000  # rows x steps
+    # Python work: each instance's step() costs ~75 us whatever its rows (64 instances x 5000
+    # steps is ~25 s on a 2-core machine).
+    max_instance_steps: int = 320_000
+    # What a full record sends (~40 bytes a point typed, ~80 plain): bounds a response's size.
+    max_output_points: int = 4_000_000
 
 
 class BudgetError(ValueError):
@@ -296,4 +368,20 @@ def check_budget(spec: RunSpec, limits: Limits) -> None:
             ("steps",),
             f"{rows} rows x {spec.steps} steps = {rows * spec.steps} exceed the budget of "
             f"{limits.max_row_steps} row-steps",
+        )
+    instances = spec.instance_count()
+    if instances * spec.steps > limits.max_instance_steps:
+        raise BudgetError(
+            ("series",),
+            f"{instances} optimizer instances x {spec.steps} steps exceed the budget of "
+            f"{limits.max_instance_steps} instance-steps (a sweep of a hyperparameter that "
+            "cannot be a tensor needs one instance per value)",
+        )
+    points = spec.output_points()
+    if points > limits.max_output_points:
+        raise BudgetError(
+            ("max_points",),
+            f"{rows} rows x {min(spec.steps + 1, spec.max_points)} points = {points} exceed the "
+            f"limit of {limits.max_output_points} points sent; lower max_points, or use "
+            "record 'final'",
         )

@@ -32,7 +32,14 @@ from engine.spec import RunSpec
 from landscapes import Landscape
 from landscapes.noise import NoNoise, random_bits
 
-__all__ = ["CHUNK_SECONDS", "RunEvent", "collect_result", "run_events", "run_to_result"]
+__all__ = [
+    "CHUNK_SECONDS",
+    "RunEvent",
+    "RunFailedError",
+    "collect_result",
+    "run_events",
+    "run_to_result",
+]
 
 # A point further than this many view-box sizes from the box has diverged.
 DIVERGENCE_MARGIN = 10.0
@@ -68,7 +75,11 @@ def _hutchinson_diagonal(
     estimate, reproducible and independent per row (its built-in probes use the global RNG)."""
     bits = random_bits(seeds, step, _HUTCHINSON_STREAM, 2)
     z = ((bits & 1) * 2 - 1).to(grad.dtype)
-    (hz,) = torch.autograd.grad(grad, param, grad_outputs=z, retain_graph=True)
+    if not grad.requires_grad:  # a gradient that does not change: the Hessian is zero
+        return torch.zeros_like(param)
+    (hz,) = torch.autograd.grad(
+        grad, param, grad_outputs=z, retain_graph=True, allow_unused=True, materialize_grads=True
+    )
     return z * hz
 
 
@@ -117,33 +128,23 @@ def run_events(
         if cancel is not None and cancel.is_set():
             return
         points = torch.cat(params) if len(params) > 1 else params[0]
-        with torch.enable_grad():
-            loss = plan.noise.loss(plan.fn, points, step=t)
-            if t < steps:
-                # autograd.grad rather than backward(): no grad-to-param reference cycle when
-                # the graph is kept for Hessian-vector products.
-                grads = torch.autograd.grad(loss.sum(), params, create_graph=create_graph)
-        loss = loss.detach()
-        stops.stop(~torch.isfinite(loss), t)
+        loss, grads = _loss_and_gradients(plan, points, params, t, create_graph and t < steps)
+        grad = torch.cat(grads).detach() if len(grads) > 1 else grads[0].detach()
+        grad_norm = torch.linalg.vector_norm(grad, dim=1)
+        # A row whose loss or gradient is not a finite number cannot go on: it stops here.
+        stops.stop(~(torch.isfinite(loss) & torch.isfinite(grad_norm)), t)
         stopped = stops.mask(t)
         if stopped is not None:
             loss = torch.where(stopped, 0.0, loss)
+            grad_norm = torch.where(stopped, 0.0, grad_norm)
         history.record_loss(t, loss, points)
+        history.record_grad_norm(t, grad_norm)
         if t == steps:
-            if history.full:
-                history.record_grad_norm(t, _clean_grad_norm(plan, points.detach(), t, stopped))
-            else:
-                history.done_steps = t + 1
             break
-        grad = torch.cat(grads).detach() if len(grads) > 1 else grads[0].detach()
-        if history.full:
-            grad_norm = torch.linalg.vector_norm(grad, dim=1)
-            history.record_grad_norm(
-                t, grad_norm if stopped is None else torch.where(stopped, 0.0, grad_norm)
-            )
-        else:
-            history.done_steps = t + 1
-        if stream and (t == 0 or time.perf_counter() - last_emit >= chunk_seconds):
+        # The first chunk right after the first step (something to draw at once), unless the
+        # caller wants everything in one piece (chunk_seconds=inf: the whole result).
+        first = t == 0 and math.isfinite(chunk_seconds)
+        if stream and (first or time.perf_counter() - last_emit >= chunk_seconds):
             yield RunEvent("chunk", _chunk(history))
             last_emit = time.perf_counter()
 
@@ -159,11 +160,14 @@ def run_events(
             noisy = torch.where(stopped[:, None], 0.0, noisy)
         for group, p, g, optimizer in zip(plan.groups, params, grads, optimizers, strict=True):
             p.grad = noisy[group.lo : group.hi]
-            if group.entry.accepts_hessian_diagonal:
-                hessian = _hutchinson_diagonal(g, p, seeds[group.lo : group.hi], t)
-                optimizer.step(hessian=[hessian.detach()])
-            else:
-                optimizer.step()
+            try:
+                if group.entry.accepts_hessian_diagonal:
+                    hessian = _hutchinson_diagonal(g, p, seeds[group.lo : group.hi], t)
+                    optimizer.step(hessian=[hessian.detach()])
+                else:
+                    optimizer.step()
+            except (RuntimeError, ValueError, ArithmeticError) as error:
+                raise RunFailedError.of_group(plan, group, t, error) from error
             p.grad = None
         with torch.no_grad():
             new = torch.cat([p.detach() for p in params]) if len(params) > 1 else params[0]
@@ -181,17 +185,54 @@ def run_events(
     yield RunEvent("done", {"rows": history.summaries()})
 
 
-def _clean_grad_norm(
-    plan: RunPlan, points: torch.Tensor, t: int, stopped: torch.Tensor | None
-) -> torch.Tensor:
-    """Gradient norms at the final points (no step follows, so no backward pass was made)."""
+def _loss_and_gradients(
+    plan: RunPlan, points: torch.Tensor, params: list[torch.Tensor], t: int, create_graph: bool
+) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
+    """The clean loss of every row after ``t`` steps, and its gradient per group.
+
+    A function that does not depend on the point somewhere (a typed ``x + 0*y`` has no y in its
+    graph, a constant piece none at all) has a zero gradient there, not an error.
+    """
     with torch.enable_grad():
-        p = points.clone().requires_grad_()
-        (grad,) = torch.autograd.grad(plan.noise.loss(plan.fn, p, step=t).sum(), p)
-    norms = torch.linalg.vector_norm(grad, dim=1)
-    if stopped is not None:
-        norms = torch.where(stopped, 0.0, norms)
-    return norms.nan_to_num(0.0)
+        try:
+            loss = plan.noise.loss(plan.fn, points, step=t)
+        except (RuntimeError, ValueError, ArithmeticError) as error:
+            message = f"evaluating the landscape at step {t} failed: {error}"
+            raise RunFailedError(message, t) from error
+        if not loss.requires_grad:
+            return loss.detach(), tuple(torch.zeros_like(p) for p in params)
+        # autograd.grad rather than backward(): no grad-to-param reference cycle when the graph
+        # is kept for Hessian-vector products.
+        grads = torch.autograd.grad(
+            loss.sum(), params, create_graph=create_graph, allow_unused=True, materialize_grads=True
+        )
+    return loss.detach(), grads
+
+
+class RunFailedError(RuntimeError):
+    """Something went wrong inside a run; the message names the step and, where it is one
+    optimizer's doing, its rows and series (``series`` is the index in the request)."""
+
+    def __init__(
+        self,
+        message: str,
+        step: int,
+        rows: tuple[int, int] | None = None,
+        series: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.step, self.rows, self.series = step, rows, series
+
+    @classmethod
+    def of_group(cls, plan: RunPlan, group, step: int, error: Exception) -> RunFailedError:
+        first = plan.rows[group.lo]
+        return cls(
+            f"{first.label} (rows {group.lo}-{group.hi - 1}) failed at step {step}: "
+            f"{type(error).__name__}: {error}",
+            step,
+            (group.lo, group.hi),
+            first.series,
+        )
 
 
 def collect_result(plan: RunPlan, events: Iterable[RunEvent]) -> dict[str, Any]:

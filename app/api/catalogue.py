@@ -84,6 +84,8 @@ def landscape_surface(
         bound = landscape.make_params(values)
     except json.JSONDecodeError as error:
         raise _query_error("params", f"not valid JSON: {error.msg}") from None
+    except RecursionError:
+        raise _query_error("params", "nested too deeply") from None
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"])

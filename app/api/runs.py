@@ -3,24 +3,27 @@ with the whole result (JSON) or stream it (server-sent events), in either encodi
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import zlib
 from collections.abc import AsyncIterator, Iterator
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response, StreamingResponse
+from starlette.background import BackgroundTask
 
 from app.deps import RunServiceDep, SettingsDep
-from app.run_service import RunService, RunTimeLimitError
+from app.run_service import Lease, RunTimeLimitError, SlowClientError, give_back_freed_memory
 from app.schemas import STREAM_DESCRIPTION
 from app.settings import Settings
 from engine import BudgetError, Encoding, RunPlan, RunSpec, check_budget, dumps, plan_run
-from engine.record import RunResult
-from engine.stepping import CHUNK_SECONDS, collect_result, run_events
+from engine.record import RunResult, dump_result_pieces
+from engine.stepping import CHUNK_SECONDS, RunFailedError, collect_result, run_events
 
+logger = logging.getLogger(__name__)
 router = APIRouter(tags=["runs"])
 
 ENCODING_DESCRIPTION = (
@@ -61,9 +64,14 @@ class _Gzip:
         return {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"} if self._zlib else {}
 
     def piece(self, data: bytes) -> bytes:
+        """``data`` compressed and flushed: the client can read all of it at once."""
         if self._zlib is None:
             return data
         return self._zlib.compress(data) + self._zlib.flush(zlib.Z_SYNC_FLUSH)
+
+    def piece_unflushed(self, data: bytes) -> bytes:
+        """``data`` compressed as far as zlib likes (the rest comes with later pieces)."""
+        return self._zlib.compress(data) if self._zlib else data
 
     def end(self) -> bytes:
         return self._zlib.flush(zlib.Z_FINISH) if self._zlib else b""
@@ -96,7 +104,10 @@ def _sse(kind: str, payload: bytes) -> bytes:
                 }
             },
         },
-        422: {"description": "Invalid run: the field is named in detail[].loc."},
+        422: {
+            "description": "Invalid run: the field is named in detail[].loc (also a run that "
+            "failed inside, naming the series whose optimizer failed and the step)."
+        },
         503: {"description": "All run slots are busy (see Retry-After), or the time limit passed."},
     },
 )
@@ -104,6 +115,7 @@ async def create_run(
     spec: RunSpec,
     settings: SettingsDep,
     service: RunServiceDep,
+    request: Request,
     encoding: Annotated[Encoding, Query(description=ENCODING_DESCRIPTION)] = "plain",
     accept: Annotated[str, Header()] = "application/json",
     accept_encoding: Annotated[str, Header()] = "",
@@ -111,37 +123,73 @@ async def create_run(
     """Run every trajectory of ``spec`` in one batched computation."""
     plan = _plan(spec, settings)
     gzip = _Gzip(_gzip_level(settings, accept_encoding))
+    # The slot is taken before anything is answered, so a full server answers 503 to streams
+    # too; it is freed when the run's worker finishes.
+    lease = await service.lease()
     if "text/event-stream" in accept:
         return StreamingResponse(
-            _stream(service, plan, encoding, gzip),
+            _stream(lease, plan, encoding, gzip),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no", **gzip.headers},
+            # Frees the slot of a stream that never started (the client left at once).
+            background=BackgroundTask(lease.release),
         )
 
     def whole_result(cancel: threading.Event) -> Iterator[bytes]:
         events = run_events(plan, cancel, chunk_seconds=math.inf)
-        yield gzip.piece(dumps(collect_result(plan, events), encoding)) + gzip.end()
+        pieces = dump_result_pieces(collect_result(plan, events), encoding)
+        yield b"".join(gzip.piece_unflushed(piece) for piece in pieces) + gzip.end()
 
-    async with service.slot():
-        body = b"".join([piece async for piece in service.produce(whole_result)])
-    return Response(body, media_type="application/json", headers=gzip.headers)
+    try:
+        produced = lease.produce(whole_result, disconnected=request.is_disconnected)
+        body = b"".join([piece async for piece in produced])
+    except RunFailedError as error:
+        raise _failure(error) from None
+    finally:
+        lease.release()  # already freed by the worker unless the run never started
+    if not body:  # the client left: nobody reads this
+        return Response(status_code=499)
+    # Once sent, the body's memory goes back to the system (a sync task: run in a thread).
+    return Response(
+        body,
+        media_type="application/json",
+        headers=gzip.headers,
+        background=BackgroundTask(give_back_freed_memory),
+    )
+
+
+def _failure(error: RunFailedError) -> RequestValidationError:
+    """A run that failed inside, as a 422 naming the series (or the landscape) to change."""
+    loc = ("body", "series", error.series) if error.series is not None else ("body", "landscape")
+    return RequestValidationError([{"loc": loc, "msg": str(error), "type": "run_failed"}])
+
+
+def _error_event(error: Exception) -> dict:
+    """The stream's ``error`` event for ``error``: what happened, where it could be said."""
+    if isinstance(error, RunFailedError):
+        return {"detail": str(error), "step": error.step, "series": error.series}
+    if isinstance(error, RunTimeLimitError | SlowClientError):
+        return {"detail": str(error)}
+    logger.exception("a streamed run failed", exc_info=error)
+    return {"detail": f"the run failed on the server ({type(error).__name__}); it was logged"}
 
 
 async def _stream(
-    service: RunService, plan: RunPlan, encoding: Encoding, gzip: _Gzip
+    lease: Lease, plan: RunPlan, encoding: Encoding, gzip: _Gzip
 ) -> AsyncIterator[bytes]:
-    """The run as server-sent events; the slot is held while streaming. The worker thread
-    encodes and compresses each event; only the small closing bytes are made here, once it has
-    finished."""
+    """The run as server-sent events. The worker thread encodes and compresses each event; only
+    the small closing bytes are made here, once it has finished. Whatever goes wrong ends the
+    stream with an ``error`` event, never a cut connection."""
 
     def events(cancel: threading.Event) -> Iterator[bytes]:
         for event in run_events(plan, cancel, chunk_seconds=CHUNK_SECONDS):
             yield gzip.piece(_sse(event.kind, dumps(event.data, encoding)))
 
     try:
-        async with service.slot():
-            async for piece in service.produce(events):
-                yield piece
-    except RunTimeLimitError as error:
-        yield gzip.piece(_sse("error", dumps({"detail": str(error)})))
+        async for piece in lease.produce(events):
+            yield piece
+    except Exception as error:  # every failure becomes the stream's last event
+        yield gzip.piece(_sse("error", dumps(_error_event(error))))
+    finally:
+        lease.release()
     yield gzip.end()

@@ -15,7 +15,7 @@ from app.settings import Settings
 
 @pytest.fixture
 def client() -> Iterator[TestClient]:
-    with TestClient(create_app(Settings())) as test_client:
+    with TestClient(create_app(Settings()), base_url="http://127.0.0.1") as test_client:
         yield test_client
 
 

@@ -241,7 +241,8 @@ def test_openapi_documents_both_response_modes(client):
 
 def test_the_page_folder_can_be_set(tmp_path):
     (tmp_path / "index.html").write_text("<p>elsewhere</p>")
-    with TestClient(create_app(Settings(static_dir=tmp_path))) as elsewhere:
+    app = create_app(Settings(static_dir=tmp_path))
+    with TestClient(app, base_url="http://127.0.0.1") as elsewhere:
         assert elsewhere.get("/").text == "<p>elsewhere</p>"
 
 

@@ -29,7 +29,7 @@ def test_preset_ids_are_unique_and_looked_up():
 
 
 def test_the_api_serves_the_presets():
-    with TestClient(create_app(Settings())) as client:
+    with TestClient(create_app(Settings()), base_url="http://127.0.0.1") as client:
         served = client.get("/api/presets").json()
     assert served == [preset.model_dump() for preset in list_presets()]
 

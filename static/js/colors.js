@@ -1,7 +1,9 @@
-// Colours readable by colour-blind viewers: Okabe and Ito's qualitative palette for series, and
-// viridis (perceptually uniform, monotone in lightness) for values such as gamma.
+// Colours readable by colour-blind viewers: Okabe and Ito's qualitative palette for series (then
+// more hues from Paul Tol's palettes), and viridis (perceptually uniform, monotone in lightness)
+// for values such as gamma.
 
-// Okabe-Ito without its yellow, which vanishes on a light background.
+// Okabe-Ito without its yellow, which vanishes on a light background, then Paul Tol's: 14
+// colours, every two at least 18 apart in CIE76 ΔE (Lab), so 14 series never share one.
 export const SERIES_PALETTE = [
   "#0072B2", // blue
   "#D55E00", // vermillion
@@ -10,10 +12,48 @@ export const SERIES_PALETTE = [
   "#E69F00", // orange
   "#56B4E9", // sky blue
   "#000000", // black
+  "#332288", // indigo (Tol muted)
+  "#999933", // olive (Tol muted)
+  "#882255", // wine (Tol muted)
+  "#117733", // green (Tol muted)
+  "#EE6677", // red (Tol bright)
+  "#AA4499", // purple (Tol muted)
+  "#44AA99", // teal (Tol muted)
 ];
 
 export function seriesColor(index) {
   return SERIES_PALETTE[index % SERIES_PALETTE.length];
+}
+
+// The colour for a new series beside series coloured `used`: the first palette colour none of
+// them has (so removing a series and adding one never doubles a colour), else by position.
+export function nextSeriesColor(used) {
+  const taken = new Set(used.map((color) => String(color).toUpperCase()));
+  return SERIES_PALETTE.find((color) => !taken.has(color)) ?? seriesColor(used.length);
+}
+
+// CIE L*a*b* (D65) of a "#rrggbb" colour.
+export function hexToLab(hex) {
+  const linear = [1, 3, 5].map((i) => {
+    const c = Number.parseInt(hex.slice(i, i + 2), 16) / 255;
+    return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  });
+  const [r, g, b] = linear;
+  const xyz = [
+    (0.4124 * r + 0.3576 * g + 0.1805 * b) / 0.95047,
+    0.2126 * r + 0.7152 * g + 0.0722 * b,
+    (0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.08883,
+  ];
+  const f = (t) => (t > 216 / 24389 ? Math.cbrt(t) : ((24389 / 27) * t + 16) / 116);
+  const [fx, fy, fz] = xyz.map(f);
+  return [116 * fy - 16, 500 * (fx - fy), 200 * (fy - fz)];
+}
+
+// The CIE76 colour difference of two "#rrggbb" colours (about 2.3 is just noticeable).
+export function deltaE76(a, b) {
+  const [l1, a1, b1] = hexToLab(a);
+  const [l2, a2, b2] = hexToLab(b);
+  return Math.hypot(l1 - l2, a1 - a2, b1 - b2);
 }
 
 // Viridis sampled at nine stops; the brightest yellow is left out (t is mapped onto 0..0.9).

@@ -3,8 +3,8 @@
 // "surface" (the landscape: redraw it, then run), "structure" (re-render the inputs, run) or
 // "value" (run).
 
-import { seriesColor } from "./colors.js";
-import { EXPRESSION_VIEW_BOX } from "./state.js";
+import { nextSeriesColor } from "./colors.js";
+import { EXPRESSION_VIEW_BOX, parseNumberList } from "./state.js";
 
 const EXPRESSION_OPTION = "__expression__";
 
@@ -266,18 +266,27 @@ function seriesCard(state, catalogue, index, changed) {
       value: series.hparams[name] ?? schema.default, loc: `${loc}.hparams.${name}`,
       testid: `series-${index}-${name}`,
       onValue: (value) => { series.hparams = { ...series.hparams, [name]: value }; changed("value"); } }));
+  const sweepId = nextId("sweep");
+  // A bad entry is said next to the box (in a slot of its own, which the server's answers to
+  // later runs do not clear) and starts no run.
+  const sweepError = h("div", { class: "field-error", role: "alert", id: `${sweepId}-error`,
+    "data-testid": `series-${index}-sweep-error` });
   const sweep = series.sweep ? h("div", { class: "field" },
-    h("label", {}, `${series.sweep.param} swept over`),
-    h("input", { type: "text", value: series.sweep.values.join(", "), "data-loc": `${loc}.sweep`,
-      "data-testid": `series-${index}-sweep`, spellcheck: "false",
+    h("label", { for: sweepId }, `${series.sweep.param} swept over`),
+    h("input", { type: "text", id: sweepId, value: series.sweep.values.join(", "),
+      "data-loc": `${loc}.sweep`, "data-testid": `series-${index}-sweep`, spellcheck: "false",
+      autocomplete: "off", "aria-describedby": `${sweepId}-help ${sweepId}-error`,
       onchange: (e) => {
-        const values = e.target.value.split(",").map(parseNumber);
-        if (values.some((v) => !Number.isFinite(v))) return;
-        series.sweep = { ...series.sweep, values };
+        const parsed = parseNumberList(e.target.value);
+        sweepError.textContent = parsed.error ?? "";
+        e.target.classList.toggle("invalid-entry", Boolean(parsed.error));
+        e.target.setAttribute("aria-invalid", String(Boolean(parsed.error)));
+        if (parsed.error) return;
+        series.sweep = { ...series.sweep, values: parsed.values };
         changed("value");
       } }),
-    h("div", { class: "help" }, "Comma-separated: one trajectory per value."),
-    errorSlot(`${loc}.sweep`)) : null;
+    h("div", { class: "help", id: `${sweepId}-help` }, "Comma-separated: one trajectory per value."),
+    sweepError, errorSlot(`${loc}.sweep`)) : null;
   return h("div", { class: "series", "data-testid": "series", style: `--series-color: ${series.color}` },
     h("div", { class: "series-head" }, color, optimizerSelect, remove),
     h("div", { class: "field" }, label),
@@ -294,7 +303,7 @@ function seriesSection(state, catalogue, changed) {
       const used = new Set(state.series.map((s) => s.optimizer));
       const next = catalogue.optimizers.find((o) => !used.has(o.id)) ?? catalogue.optimizers[0];
       state.series.push({ optimizer: next.id, hparams: { ...next.defaults }, label: "",
-        color: seriesColor(state.series.length), sweep: null });
+        color: nextSeriesColor(state.series.map((s) => s.color)), sweep: null });
       changed("structure");
     } }, "+ Add series");
   return section("Series",

@@ -6,10 +6,11 @@ import { seriesColor } from "./colors.js";
 import { clearProblems, h, renderControls, showProblems } from "./controls.js";
 import { download, runToCsv, runToJson } from "./export.js";
 import * as plot from "./plot.js";
+import { formatReached, resultGroups, toleranceText } from "./results.js";
 import { addChunk, finishRun, newRun, rowsFromResult } from "./run-data.js";
 import {
-  decodeFragment, encodeFragment, EXPRESSION_VIEW_BOX, gammaSeriesIndex, pointsPerRow,
-  refreshesAtPowersOfTwo, stateFromPreset, toRunSpec,
+  decodeFragment, encodeFragment, EXPRESSION_VIEW_BOX, gammaSeriesIndex, isModified,
+  pointsPerRow, refreshesAtPowersOfTwo, stateFromPreset, toRunSpec,
 } from "./state.js";
 
 // Changes settle for this long before a run starts, so typing does not start one per key.
@@ -51,6 +52,15 @@ function setError(text) {
   const banner = $("error");
   banner.textContent = text;
   banner.hidden = !text;
+}
+
+// After a failed run the plots still show the previous one: dimmed and labelled stale (in
+// place, over the plots, so nothing moves) until a run draws again.
+function setStale(reason) {
+  $("plots").classList.toggle("stale", Boolean(reason));
+  $("results").classList.toggle("stale", Boolean(reason));
+  $("stale").textContent = reason ? `stale: ${reason}` : "";
+  $("stale").hidden = !reason;
 }
 
 let progressTimer = 0;
@@ -174,8 +184,8 @@ function togglePlay() {
   else seekReplay(Number($("scrubber").value)); // paused: bring the 3-D view up to date
 }
 
+// An edit: the state stays tied to its preset (marked modified), lands in the URL and runs.
 function changed(...kinds) {
-  state.preset = null;
   syncPresetMenu();
   writeUrl();
   if (kinds.includes("structure")) renderControls(controlsRoot, state, catalogue, changed);
@@ -206,12 +216,14 @@ async function loadSurface() {
     clearProblems(controlsRoot);
     run = null;
     extraGammaRows = [];
+    setStale("");
     plot.setScene(info, surface, state.start ?? info.default_start);
     redraw();
     return true;
   } catch (error) {
     if (error.name === "AbortError") return false;
     showApiError(error, { expression: "landscape.expression", params: "landscape.params" });
+    setStale("the landscape could not be drawn");
     return false;
   }
 }
@@ -253,6 +265,7 @@ async function startRun() {
       meta: (meta) => {
         run = newRun(meta);
         extraGammaRows = [];
+        setStale("");
         resetReplay();
         redraw();
       },
@@ -280,6 +293,7 @@ async function startRun() {
       return;
     }
     showApiError(error);
+    setStale("the last run failed");
   } finally {
     if (runController === controller) {
       runController = null;
@@ -385,45 +399,51 @@ async function computeMissingGamma() {
 
 function renderResults() {
   const body = $("results").querySelector("tbody");
+  const tolerance = run?.meta?.tolerance ?? null;
+  $("tolerance-header").textContent = tolerance === null ? "" : `(${toleranceText(tolerance)})`;
   if (!run?.done) {
     body.replaceChildren();
     return;
   }
-  const groups = new Map();
   const style = rowStyle();
-  for (const row of [...run.rows, ...extraGammaRows]) {
-    const key = style.groupKey(row);
-    if (!groups.has(key)) groups.set(key, []);
-    groups.get(key).push(row);
-  }
-  const median = (values) => {
-    const sorted = values.filter((v) => v !== null).sort((a, b) => a - b);
-    return sorted.length ? sorted[Math.floor((sorted.length - 1) / 2)] : null;
-  };
   const fmt = (value) => (value === null ? "—" : Number(value).toPrecision(4));
-  body.replaceChildren(...[...groups.values()].map((rows) => {
-    const diverged = rows.filter((row) => row.result.diverged_at != null).length;
-    const reached = median(rows.map((row) => row.result.steps_to_tolerance));
-    return h("tr", {},
+  body.replaceChildren(...resultGroups([...run.rows, ...extraGammaRows], style.groupKey)
+    .map((group) => h("tr", {},
       h("th", { scope: "row" }, h("span", { class: "swatch",
-        style: `background:${style.color(rows[0])}` }), rows[0].label),
-      h("td", {}, fmt(median(rows.map((row) => row.result.final_loss)))),
-      h("td", {}, fmt(median(rows.map((row) => row.result.distance_to_minimum)))),
-      h("td", {}, reached === null ? "not reached" : String(reached)),
-      h("td", {}, diverged ? `${diverged} of ${rows.length}` : "—"));
-  }));
+        style: `background:${style.color(group.rows[0])}` }), group.rows[0].label),
+      h("td", {}, fmt(group.finalLoss)),
+      h("td", {}, fmt(group.distance)),
+      h("td", { "data-testid": "steps-to-tolerance" }, formatReached(group.reached)),
+      h("td", {}, group.diverged ? `${group.diverged} of ${group.rows.length}` : "—"))));
 }
 
 // ---- presets and narration ----
 
+function currentPreset() {
+  return catalogue.presets.find((p) => p.id === state.preset) ?? null;
+}
+
+// The menu names the preset the state came from ("… (modified)" once edited); the narration
+// stays, marked modified, with a way back. Edits never change the box's size: the badge and
+// the way back keep their place when hidden.
 function syncPresetMenu() {
   const menu = $("preset");
-  menu.value = state.preset ?? "";
-  const preset = catalogue.presets.find((p) => p.id === state.preset);
+  const preset = currentPreset();
+  const modified = preset !== null && isModified(state, preset);
+  for (const option of menu.options) {
+    const entry = catalogue.presets.find((p) => p.id === option.value);
+    if (entry) {
+      option.textContent = entry === preset && modified ? `${entry.title} (modified)` : entry.title;
+    }
+  }
+  menu.value = preset?.id ?? "";
   const box = $("narration");
   box.hidden = !preset;
+  box.classList.toggle("modified", modified);
+  $("narration-title").textContent = preset?.title ?? "";
   $("narration-text").textContent = preset?.narration ?? "";
   $("narration-text").hidden = !state.narration;
+  $("narration-restore").disabled = !modified;
   $("narration-toggle").textContent = state.narration ? "Hide narration" : "Show narration";
   $("narration-toggle").setAttribute("aria-expanded", String(state.narration));
 }
@@ -435,6 +455,11 @@ async function loadState(next) {
   renderControls(controlsRoot, state, catalogue, changed);
   writeUrl();
   if (await loadSurface()) startRun();
+}
+
+// A preset's own state, keeping whether the narration is open (the user's choice).
+function presetState(preset) {
+  return { ...stateFromPreset(preset), narration: state?.narration ?? true };
 }
 
 function renderPresetMenu() {
@@ -490,7 +515,17 @@ async function main() {
   renderPresetMenu();
   $("preset").addEventListener("change", (event) => {
     const preset = catalogue.presets.find((p) => p.id === event.target.value);
-    if (preset) loadState(stateFromPreset(preset));
+    if (preset) {
+      loadState(presetState(preset));
+    } else { // "Custom run": the same run, no longer tied to a preset or its narration
+      state.preset = null;
+      syncPresetMenu();
+      writeUrl();
+    }
+  });
+  $("narration-restore").addEventListener("click", () => {
+    const preset = currentPreset();
+    if (preset) loadState(presetState(preset));
   });
   $("narration-toggle").addEventListener("click", () => {
     state.narration = !state.narration;
@@ -515,8 +550,9 @@ async function main() {
   });
   const fromUrl = decodeFragment(location.hash);
   await loadState(fromUrl ?? stateFromPreset(catalogue.presets[0]));
+  plot.onVisibilityChange(redraw);
   plot.onContourClick((point) => {
-    state.start = point.map((v) => Number(v.toPrecision(4)));
+    state.start = point; // the clicked pixel's coordinates, rounded to what a pixel resolves
     renderControls(controlsRoot, state, catalogue, changed);
     changed("start");
   });

@@ -6,6 +6,10 @@
 
 import { LANDSCAPE_COLORSCALE, VIRIDIS_COLORSCALE, viridis } from "./colors.js";
 import { distancesToNearest, mapColumn, refreshIndices, seedBand } from "./run-data.js";
+import {
+  DISTANCE_AXIS_TITLE, displayLoss, floorDistances, isolateGroup, lossAxisTitle as lossTitle,
+  roundToResolution, seriesSignature, shadingTitle, toggleGroup,
+} from "./view.js";
 
 export const GAMMA_RANGE = [-1, 2];
 
@@ -18,8 +22,14 @@ const BASE_LAYOUT = {
   hoverlabel: { font: { family: FONT.family, size: 12 } },
   hovermode: "closest",
 };
-// Traces of the contour before the first path: landscape, minima, start.
-const CONTOUR_BASE_TRACES = 3;
+// The contour's traces, bottom to top: the landscape, one white outline per row, the rows'
+// paths, end / divergence / refresh markers, the global minima (above the end markers), the
+// start, the gamma highlight and the replay markers. Indices of the first outline and path.
+const FIRST_OUTLINE = 1;
+let firstPath = 1;
+let startTrace = -1;
+// Legend groups of rows start with this (other legend entries are Plotly's to toggle).
+const GROUP_PREFIX = "rows:";
 
 let divs = null;
 // What is drawn: the landscape, the run and how to colour and name its rows.
@@ -30,8 +40,15 @@ let look = null;
 let drawnPoints = [];
 let frameQueued = false;
 let highlightTrace = -1;
+// The step the replay shows (null: the whole run).
+let shownStep = null;
 // The replay marker trace (each row's point at the scrubbed step), once a run is done.
 let replayTrace = -1;
+// Groups of rows (look.groupKey) the legend hides in every view, and for which series.
+let hidden = new Set();
+let hiddenSignature = "";
+let legendTimer = 0;
+let visibilityListener = null;
 
 // `elements`: {contour, surface, loss, distance, gamma} divs.
 export function initPlots(elements) {
@@ -64,7 +81,9 @@ export function setScene(info, surface, start) {
 
 export function setStart(start) {
   scene.start = start;
-  if (divs.contour.data) Plotly.restyle(divs.contour, { x: [[start[0]]], y: [[start[1]]] }, [2]);
+  if (divs.contour.data && startTrace >= 0) {
+    Plotly.restyle(divs.contour, { x: [[start[0]]], y: [[start[1]]] }, [startTrace]);
+  }
 }
 
 // Height over the surface for the 3-D view, on the surface's own (possibly log) scale.
@@ -73,23 +92,26 @@ function lift(loss) {
   return Math.log10(Math.max(loss - scene.surface.z_min, 0) + scene.logOffset);
 }
 
-// The loss plot's y: the gap to the global minimum on a log axis, or the raw loss when no
-// minimum is known.
+// The loss plot's y: the gap to the global minimum on a log axis (floored: view.js), or the raw
+// loss when no minimum is known.
 function lossValue(loss) {
-  if (scene.fStar === null) return loss;
-  const gap = loss - scene.fStar;
-  return gap > 0 ? gap : null;
+  return displayLoss(loss, scene.fStar);
 }
 
 function lossAxisTitle() {
-  if (scene.fStar === null) return "loss";
-  return scene.fStar === 0 ? "loss (log scale)" : "loss − f* (log scale)";
+  return lossTitle(scene.fStar);
 }
 
-// Distance to the nearest minimum of each of `row`'s points from index `from` on.
+// Whether the legend shows `row` (its group is not hidden).
+function shown(row) {
+  return !hidden.has(look.groupKey(row));
+}
+
+// Distance to the nearest minimum of each of `row`'s points from index `from` on (floored for
+// the log axis: view.js).
 function distances(row, from = 0) {
-  return distancesToNearest(row.x.subarray(from), row.y.subarray(from),
-    scene.info.global_minima);
+  return floorDistances(distancesToNearest(row.x.subarray(from), row.y.subarray(from),
+    scene.info.global_minima));
 }
 
 // [step, loss] of each of `row`'s points from index `from` on: the contour's hover data.
@@ -100,37 +122,67 @@ function hoverData(row, from = 0) {
 
 // ---- the contour ----
 
-function contourBase() {
-  const { surface, info } = scene;
+function landscapeTrace() {
+  const { surface } = scene;
+  return {
+    type: "contour", uid: "landscape", x: surface.x, y: surface.y, z: surface.z,
+    name: "landscape", showlegend: false,
+    colorscale: LANDSCAPE_COLORSCALE, ncontours: 28,
+    contours: { coloring: "heatmap" }, line: { width: 0.6, color: "rgba(40,60,90,0.35)" },
+    showscale: true,
+    colorbar: { title: { text: shadingTitle(surface.log), side: "right", font: { size: 12 } },
+      thickness: 12, len: 0.9, outlinewidth: 0, tickfont: { size: 11 }, xpad: 6 },
+    hovertemplate: "(%{x:.3f}, %{y:.3f})<br>click to start here<extra></extra>",
+  };
+}
+
+// The global minima and the start: drawn above every path and end marker.
+function contourPoints() {
+  const { info } = scene;
   return [
     {
-      type: "contour", x: surface.x, y: surface.y, z: surface.z, name: "landscape",
-      colorscale: LANDSCAPE_COLORSCALE, showscale: false, ncontours: 28,
-      contours: { coloring: "heatmap" }, line: { width: 0.6, color: "rgba(40,60,90,0.35)" },
-      hovertemplate: "(%{x:.3f}, %{y:.3f})<br>click to start here<extra></extra>",
-    },
-    {
-      type: "scatter", mode: "markers", name: "global minimum",
+      type: "scatter", mode: "markers", uid: "global-minimum", name: "global minimum",
       x: info.global_minima.map((m) => m.point[0]), y: info.global_minima.map((m) => m.point[1]),
       marker: { symbol: "star", size: 16, color: "#ffffff", line: { color: "#1f2933", width: 1.5 } },
       hovertemplate: "global minimum<br>(%{x:.4g}, %{y:.4g})<extra></extra>",
     },
     {
-      type: "scatter", mode: "markers", name: "start", x: [scene.start[0]], y: [scene.start[1]],
+      type: "scatter", mode: "markers", uid: "start", name: "start",
+      x: [scene.start[0]], y: [scene.start[1]],
       marker: { symbol: "circle", size: 11, color: "#ffffff", line: { color: "#1f2933", width: 2 } },
       hovertemplate: "start (%{x:.4g}, %{y:.4g})<extra></extra>",
     },
   ];
 }
 
-function pathTrace(row) {
+function legendGroup(row) {
+  return `${GROUP_PREFIX}${look.groupKey(row)}`;
+}
+
+// A white line under each path, wider than it: the path keeps its contrast on dark and light
+// parts of the landscape alike.
+function outlineTrace(row, index) {
   const faint = look.seeds > 1;
   return {
-    type: "scatter", mode: "lines", name: look.name(row),
-    legendgroup: `series-${row.series}`, showlegend: look.firstOfGroup(row),
+    type: "scatter", mode: "lines", name: `${look.name(row)} outline`, uid: `outline-${index}`,
+    meta: { role: "outline", row: index },
+    legendgroup: legendGroup(row), showlegend: false, visible: shown(row),
+    x: row.x, y: row.y, customdata: hoverData(row), hoverinfo: "skip",
+    line: { color: "#ffffff", width: faint ? 2.6 : 4.6 },
+    opacity: faint ? 0.35 : 0.85,
+  };
+}
+
+function pathTrace(row, index) {
+  const faint = look.seeds > 1;
+  return {
+    type: "scatter", mode: "lines", name: look.name(row), uid: `path-${index}`,
+    meta: { role: "path", row: index },
+    legendgroup: legendGroup(row), showlegend: look.firstOfGroup(row),
+    visible: shown(row) ? true : "legendonly",
     x: row.x, y: row.y, customdata: hoverData(row),
     line: { color: look.color(row), width: faint ? 1 : 2.2 },
-    opacity: faint ? 0.4 : 0.95,
+    opacity: faint ? 0.55 : 1,
     hovertemplate: `<b>${look.name(row)}</b><br>step %{customdata[0]}<br>`
       + "x %{x:.4g}, y %{y:.4g}<br>loss %{customdata[1]:.4g}<extra></extra>",
   };
@@ -146,7 +198,7 @@ function contourMarkers(rows) {
     .map((i) => ({ row, i })));
   return [
     {
-      type: "scatter", mode: "markers", name: "end", showlegend: false,
+      type: "scatter", mode: "markers", uid: "end", name: "end", showlegend: false,
       x: ends.map((row) => row.x.at(-1)), y: ends.map((row) => row.y.at(-1)),
       customdata: ends.map((row) => [look.name(row), row.steps.at(-1), row.loss.at(-1)]),
       marker: { symbol: "square", size: 9, color: ends.map(look.color),
@@ -155,7 +207,7 @@ function contourMarkers(rows) {
         + "x %{x:.4g}, y %{y:.4g}<br>loss %{customdata[2]:.4g}<extra></extra>",
     },
     {
-      type: "scatter", mode: "markers+text", name: "diverged", showlegend: false,
+      type: "scatter", mode: "markers+text", uid: "diverged", name: "diverged", showlegend: false,
       x: diverged.map((row) => row.x.at(-1)), y: diverged.map((row) => row.y.at(-1)),
       text: diverged.map((row) => `diverged at step ${row.result.diverged_at}`),
       textposition: "top center", textfont: { size: 12, color: "#b00020" },
@@ -163,7 +215,7 @@ function contourMarkers(rows) {
       hovertemplate: "%{text}<extra></extra>",
     },
     {
-      type: "scatter", mode: "markers", name: "preconditioner refresh (t = 1, 2, 4, …)",
+      type: "scatter", mode: "markers", uid: "refresh", name: "preconditioner refresh (t = 1, 2, 4, …)",
       showlegend: refreshPoints.length > 0,
       x: refreshPoints.map(({ row, i }) => row.x[i]),
       y: refreshPoints.map(({ row, i }) => row.y[i]),
@@ -178,9 +230,10 @@ function contourMarkers(rows) {
 
 function highlightTraces() {
   return [
-    { type: "scatter", mode: "lines", name: "highlight casing", showlegend: false,
+    { type: "scatter", mode: "lines", uid: "highlight-casing", name: "highlight casing",
+      showlegend: false,
       hoverinfo: "skip", x: [], y: [], line: { color: "#ffffff", width: 7 } },
-    { type: "scatter", mode: "lines", name: "highlighted", showlegend: false,
+    { type: "scatter", mode: "lines", uid: "highlighted", name: "highlighted", showlegend: false,
       hoverinfo: "skip", x: [], y: [], line: { color: "#000000", width: 3.5 } },
   ];
 }
@@ -205,6 +258,7 @@ function surfaceFigure(rows) {
   const { surface } = scene;
   const paths = rows.map((row) => ({
     type: "scatter3d", mode: "lines", name: look.name(row), showlegend: false,
+    legendgroup: legendGroup(row), visible: shown(row),
     x: row.x, y: row.y, z: mapColumn(row.loss, lift),
     line: { color: look.color(row), width: look.seeds > 1 ? 2 : 5 },
     opacity: look.seeds > 1 ? 0.5 : 1,
@@ -240,7 +294,7 @@ function metricTraces(rows, values, unit) {
   if (look.seeds === 1 || !run?.done) {
     return rows.map((row) => ({
       type: "scatter", mode: "lines", name: look.name(row),
-      legendgroup: `series-${row.series}`, showlegend: false,
+      legendgroup: legendGroup(row), showlegend: false, visible: shown(row),
       x: row.steps, y: values(row),
       line: { color: look.color(row), width: look.seeds > 1 ? 1 : 2 },
       opacity: look.seeds > 1 ? 0.4 : 1,
@@ -257,13 +311,15 @@ function metricTraces(rows, values, unit) {
     const band = seedBand(group, values);
     const color = look.color(group[0]);
     const name = look.name(group[0]);
+    const common = { type: "scatter", mode: "lines", showlegend: false,
+      legendgroup: legendGroup(group[0]), visible: shown(group[0]) };
     return [
-      { type: "scatter", mode: "lines", x: band.steps, y: band.low, showlegend: false,
+      { ...common, x: band.steps, y: band.low,
         line: { width: 0, color }, hoverinfo: "skip", name: `${name} 10%` },
-      { type: "scatter", mode: "lines", x: band.steps, y: band.high, showlegend: false,
+      { ...common, x: band.steps, y: band.high,
         fill: "tonexty", fillcolor: withAlpha(color, 0.18), line: { width: 0, color },
         hoverinfo: "skip", name: `${name} 90%` },
-      { type: "scatter", mode: "lines", x: band.steps, y: band.median, showlegend: false,
+      { ...common, x: band.steps, y: band.median,
         name: `${name} median`, line: { color, width: 2.2 },
         hovertemplate: `<b>${name}</b> median of ${group.length} seeds<br>step %{x}<br>`
           + `${unit} %{y:.4g}<extra></extra>` },
@@ -295,7 +351,7 @@ function lossFigure(rows) {
 }
 
 function distanceFigure(rows) {
-  const layout = metricLayout("Distance to the nearest minimum", "distance (log scale)", true);
+  const layout = metricLayout("Distance to the nearest minimum", DISTANCE_AXIS_TITLE, true);
   if (!scene.info.global_minima.length) {
     layout.annotations = [{ text: "This landscape has no known global minimum.",
       showarrow: false, xref: "paper", yref: "paper", x: 0.5, y: 0.5 }];
@@ -311,21 +367,80 @@ export function drawRun(newRun, style) {
   run = newRun;
   look = style;
   const rows = run?.rows ?? [];
+  // Groups hidden from the legend stay hidden while the runs keep the same series.
+  const signature = seriesSignature(rows);
+  if (rows.length && signature !== hiddenSignature) {
+    hidden = new Set();
+    hiddenSignature = signature;
+  }
+  shownStep = null;
   drawnPoints = rows.map((row) => row.steps.length);
-  const contourData = [...contourBase(), ...rows.map(pathTrace)];
-  if (run?.done) contourData.push(...contourMarkers(rows));
+  firstPath = FIRST_OUTLINE + rows.length;
+  const contourData = [landscapeTrace(), ...rows.map(outlineTrace), ...rows.map(pathTrace)];
+  if (run?.done) contourData.push(...contourMarkers(rows.filter(shown)));
+  startTrace = contourData.length + 1;
+  contourData.push(...contourPoints());
   highlightTrace = run?.done ? contourData.length + 1 : -1;
   if (run?.done) contourData.push(...highlightTraces());
   replayTrace = run?.done ? contourData.length : -1;
   if (run?.done) contourData.push(replayMarkerTrace());
   Plotly.react(divs.contour, contourData, contourLayout(), config("contour"));
-  bindContourClick();
+  bindContourEvents();
   const surface = surfaceFigure(rows);
   Plotly.react(divs.surface, surface.data, surface.layout, config("surface"));
   const loss = lossFigure(rows);
   Plotly.react(divs.loss, loss.data, loss.layout, config("loss"));
   const distance = distanceFigure(rows);
   Plotly.react(divs.distance, distance.data, distance.layout, config("distance"));
+}
+
+// ---- the legend: a group of rows hidden or shown in every view ----
+
+// `callback()` after the legend hid or showed a group (the page redraws); without one the
+// plots redraw themselves.
+export function onVisibilityChange(callback) {
+  visibilityListener = callback;
+}
+
+// The group keys of the rows on screen and which of them the legend hides.
+export function legendState() {
+  const keys = [...new Set((run?.rows ?? []).map((row) => look.groupKey(row)))];
+  return { keys, hidden: keys.filter((key) => hidden.has(key)) };
+}
+
+function setHidden(next) {
+  hidden = next;
+  if (visibilityListener) {
+    visibilityListener();
+  } else if (run) {
+    const step = shownStep;
+    drawRun(run, look);
+    if (step !== null) showStep(step);
+  }
+}
+
+function groupOfLegendEvent(event) {
+  const group = event.group ?? event.fullData?.[event.curveNumber]?.legendgroup ?? "";
+  return group.startsWith(GROUP_PREFIX) ? group.slice(GROUP_PREFIX.length) : null;
+}
+
+// A click toggles its group in every view after Plotly's double-click delay (a double click
+// isolates the group instead); other legend entries (minima, start, refreshes) are Plotly's.
+function onLegendClick(event) {
+  const key = groupOfLegendEvent(event);
+  if (key === null) return true;
+  clearTimeout(legendTimer);
+  const delay = divs.contour._context?.doubleClickDelay ?? 300;
+  legendTimer = setTimeout(() => setHidden(toggleGroup(hidden, key)), delay);
+  return false;
+}
+
+function onLegendDoubleClick(event) {
+  const key = groupOfLegendEvent(event);
+  if (key === null) return true;
+  clearTimeout(legendTimer);
+  setHidden(isolateGroup(hidden, key, legendState().keys));
+  return false;
 }
 
 // New points of the streaming run: drawn at the next animation frame, all plots at once.
@@ -348,8 +463,12 @@ function extendPlots() {
   const column = (name) => take((row, from) => row[name].subarray(from));
   const lossFrom = (fn) => take((row, from) => mapColumn(row.loss.subarray(from), fn));
   const indices = fresh.map(({ row }) => row.row);
-  Plotly.extendTraces(divs.contour, { x: column("x"), y: column("y"), customdata: take(hoverData) },
-    indices.map((i) => i + CONTOUR_BASE_TRACES));
+  // Each row's outline and path get the same points.
+  const hover = take(hoverData);
+  const twice = (arrays) => [...arrays, ...arrays];
+  Plotly.extendTraces(divs.contour,
+    { x: twice(column("x")), y: twice(column("y")), customdata: twice(hover) },
+    [...indices.map((i) => i + FIRST_OUTLINE), ...indices.map((i) => i + firstPath)]);
   Plotly.extendTraces(divs.surface, { x: column("x"), y: column("y"), z: lossFrom(lift) },
     indices.map((i) => i + 1));
   Plotly.extendTraces(divs.loss, { x: column("steps"), y: lossFrom(lossValue) }, indices);
@@ -384,16 +503,18 @@ function pointsUpTo(row, step) {
 // `withSurface` false the 3-D view is left as it is (it redraws slowly; playback skips it).
 export function showStep(step, withSurface = true) {
   if (!run?.done || replayTrace < 0) return;
+  shownStep = step;
   const rows = run.rows;
   const counts = rows.map((row) => (step === null ? row.steps.length : pointsUpTo(row, step)));
   const xs = rows.map((row, i) => row.x.subarray(0, counts[i]));
   const ys = rows.map((row, i) => row.y.subarray(0, counts[i]));
-  Plotly.restyle(divs.contour, { x: xs, y: ys }, rows.map((_, i) => CONTOUR_BASE_TRACES + i));
-  const shown = step === null ? [] : rows.filter((_, i) => counts[i] > 0);
-  const tips = shown.map((row) => pointsUpTo(row, step) - 1);
-  Plotly.restyle(divs.contour, { x: [tips.map((k, j) => shown[j].x[k])],
-    y: [tips.map((k, j) => shown[j].y[k])],
-    "marker.color": [shown.map(look.color)] }, [replayTrace]);
+  Plotly.restyle(divs.contour, { x: [...xs, ...xs], y: [...ys, ...ys] },
+    [...rows.map((_, i) => FIRST_OUTLINE + i), ...rows.map((_, i) => firstPath + i)]);
+  const marked = step === null ? [] : rows.filter((row, i) => counts[i] > 0 && shown(row));
+  const tips = marked.map((row) => pointsUpTo(row, step) - 1);
+  Plotly.restyle(divs.contour, { x: [tips.map((k, j) => marked[j].x[k])],
+    y: [tips.map((k, j) => marked[j].y[k])],
+    "marker.color": [marked.map(look.color)] }, [replayTrace]);
   if (withSurface) {
     Plotly.restyle(divs.surface, {
       x: xs, y: ys, z: rows.map((row, i) => mapColumn(row.loss.subarray(0, counts[i]), lift)),
@@ -460,19 +581,38 @@ export function clearGammaPlot() {
   if (divs.gamma.data) Plotly.purge(divs.gamma);
 }
 
-// `callback([x, y])` when the contour is clicked (bound once the contour exists).
+// `callback([x, y])` when the contour is clicked: the data coordinates of the clicked pixel
+// (rounded to what one pixel resolves), never the nearest point of a path that Plotly reports.
 let contourClick = null;
-let contourClickBound = false;
+let contourEventsBound = false;
 export function onContourClick(callback) {
   contourClick = callback;
-  bindContourClick();
+  bindContourEvents();
 }
 
-function bindContourClick() {
-  if (contourClickBound || !contourClick || !divs.contour.on) return;
-  contourClickBound = true;
+// The data coordinates under a mouse event on the contour, or null outside its axes.
+export function contourPointAt(mouse) {
+  const layout = divs.contour._fullLayout;
+  const svg = divs.contour.querySelector(".main-svg");
+  if (!layout?.xaxis || !layout?.yaxis || !svg || !mouse) return null;
+  const { xaxis, yaxis } = layout;
+  const box = svg.getBoundingClientRect();
+  const px = mouse.clientX - box.left - xaxis._offset;
+  const py = mouse.clientY - box.top - yaxis._offset;
+  if (px < 0 || px > xaxis._length || py < 0 || py > yaxis._length) return null;
+  const pixel = (axis) => Math.abs(axis.p2l(1) - axis.p2l(0));
+  return [roundToResolution(xaxis.p2l(px), pixel(xaxis)),
+    roundToResolution(yaxis.p2l(py), pixel(yaxis))];
+}
+
+function bindContourEvents() {
+  if (contourEventsBound || !divs.contour.on) return;
+  contourEventsBound = true;
+  // plotly_click (not a DOM click) so that a drag to zoom does not move the start.
   divs.contour.on("plotly_click", (event) => {
-    const point = event.points[0];
-    if (point) contourClick([point.x, point.y]);
+    const point = contourPointAt(event.event);
+    if (point && contourClick) contourClick(point);
   });
+  divs.contour.on("plotly_legendclick", onLegendClick);
+  divs.contour.on("plotly_legenddoubleclick", onLegendDoubleClick);
 }

@@ -53,11 +53,49 @@ export function toRunSpec(state, maxPoints) {
   return spec;
 }
 
+// A comma-separated list of numbers: {values} or {error} naming the first entry that is not one.
+export function parseNumberList(text) {
+  const entries = text.split(",");
+  if (entries.every((entry) => entry.trim() === "")) {
+    return { error: "Enter at least one number, e.g. 0, 0.5, 1." };
+  }
+  const values = [];
+  for (const [index, entry] of entries.entries()) {
+    const value = entry.trim() === "" ? Number.NaN : Number(entry.trim());
+    if (!Number.isFinite(value)) {
+      const shown = entry.trim() === "" ? "an empty entry" : `"${entry.trim()}"`;
+      return { error: `Entry ${index + 1} (${shown}) is not a number: enter numbers separated `
+        + "by commas, e.g. 0, 0.5, 1." };
+    }
+    values.push(value);
+  }
+  return { values };
+}
+
 // Points per row to ask for: every step, unless that would send more than ~400k points.
 export function pointsPerRow(state) {
   const rows = state.series.reduce(
     (sum, series) => sum + (series.sweep ? series.sweep.values.length : 1) * state.seeds, 0);
   return Math.min(state.steps + 1, Math.max(2001, Math.floor(400_000 / Math.max(rows, 1))));
+}
+
+// JSON with every object's keys in order: equal for equal data whatever the insertion order.
+function canonicalJson(value) {
+  return JSON.stringify(value, (_, v) => (v && typeof v === "object" && !Array.isArray(v)
+    ? Object.fromEntries(Object.keys(v).sort().map((key) => [key, v[key]]))
+    : v));
+}
+
+// What a state runs and shows: its run spec and its series' colours (the gamma slider and the
+// narration's open state are views of a run, not edits of it).
+function runFingerprint(state) {
+  return canonicalJson({ spec: toRunSpec(state), colors: state.series.map((s) => s.color) });
+}
+
+// Whether `state` differs from what `preset` (GET /api/presets) runs: the page then names the
+// preset "modified" and offers the way back to it.
+export function isModified(state, preset) {
+  return runFingerprint(state) !== runFingerprint(stateFromPreset(preset));
 }
 
 export function encodeFragment(state) {

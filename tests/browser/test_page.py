@@ -16,16 +16,20 @@ RUN_SECONDS = 60
 COLUMNS = ("steps", "x", "y", "loss", "grad_norm")
 # Long enough to stream in several chunks (the server sends one about every 50 ms).
 STREAMED_STEPS = 3000
-# Wraps Plotly.extendTraces to record, per call on the contour, the rows extended (contour trace
-# index - 3 base traces), the inserted x and y, and their array types.
+# Wraps Plotly.extendTraces to record, per call on the contour, the rows whose paths it extended
+# (each path trace's meta.row; their white outlines get the same points), the inserted x and y,
+# and their array types.
 RECORD_CONTOUR_EXTENDS = """() => {
     window.__contourExtends = [];
     const extend = Plotly.extendTraces;
     Plotly.extendTraces = function (gd, update, indices, ...rest) {
         if (gd.dataset.testid === "plot-contour") {
+            const paths = indices.map((i, k) => [gd.data[i].meta, k])
+                .filter(([meta]) => meta?.role === "path");
             window.__contourExtends.push({
-                rows: indices.map(i => i - 3),
-                x: update.x.map(a => Array.from(a)), y: update.y.map(a => Array.from(a)),
+                rows: paths.map(([meta]) => meta.row),
+                x: paths.map(([, k]) => Array.from(update.x[k])),
+                y: paths.map(([, k]) => Array.from(update.y[k])),
                 types: [...update.x, ...update.y].map(a => a.constructor.name),
             });
         }
@@ -105,11 +109,12 @@ def wait_for_runs(page, count: int) -> None:
 
 
 def path_traces(page, plot: str) -> list[dict]:
-    """The contour's trajectory traces (or a metric plot's lines), as Plotly holds them."""
+    """The contour's trajectory traces (or a metric plot's lines), as Plotly holds them: not the
+    white outlines under the contour's paths nor the gamma highlight."""
     return page.evaluate(
         """plot => document.querySelector(`[data-testid=${plot}]`).data
             .filter(t => t.mode === "lines" && !t.name.startsWith("highlight")
-                         && t.name !== "highlighted")
+                         && t.name !== "highlighted" && t.meta?.role !== "outline")
             .map(t => ({name: t.name, x: Array.from(t.x), y: Array.from(t.y),
                         fill: t.fill ?? null}))""",
         plot,
@@ -188,13 +193,14 @@ def test_runs_ask_for_typed_columns_and_draw_the_servers_numbers(base_url, open_
     assert [path["x"] for path in path_traces(page, "plot-distance")] == [
         row["steps"] for row in expected
     ]
-    # Typed arrays all the way to Plotly (the paths follow the 3 base traces).
+    # Typed arrays all the way to Plotly (the paths and their outlines).
     assert (
         page.evaluate(
-            """() => document.querySelector("[data-testid=plot-contour]").data.slice(3, 5)
+            """() => document.querySelector("[data-testid=plot-contour]").data
+            .filter(t => ["path", "outline"].includes(t.meta?.role))
             .map(t => [t.x.constructor.name, t.y.constructor.name])"""
         )
-        == [["Float64Array", "Float64Array"]] * 2
+        == [["Float64Array", "Float64Array"]] * 4
     )
     # While streaming, each frame appended only the points since the last one: in order, with
     # no point twice, they are the start of the server's path (the last chunk may arrive with
@@ -313,7 +319,8 @@ def test_gamma_slider_highlights_without_requests_and_computes_new_values(
             "el => { el.value = 0.25; el.dispatchEvent(new Event('input'));"
             " el.dispatchEvent(new Event('change')); }"
         )
-    page.wait_for_function("document.body.dataset.gammaAdded === '0.25'", timeout=30_000)
+    # A function, not an expression: Playwright evals expressions, which the page's CSP forbids.
+    page.wait_for_function("() => document.body.dataset.gammaAdded === '0.25'", timeout=30_000)
     assert watched.run_requests() == requests_before + 1
     # The added gamma is a whole (typed) result; its path is the server's numbers.
     request = request_info.value

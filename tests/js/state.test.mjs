@@ -6,7 +6,7 @@ import { describe, test } from "node:test";
 import { SERIES_PALETTE } from "../../static/js/colors.js";
 import {
   adaptivitySweepParam, capabilitiesOf, decodeFragment, encodeFragment, gammaSeriesIndex,
-  pointsPerRow, refreshesAtPowersOfTwo, stateFromPreset, toRunSpec,
+  isModified, parseNumberList, pointsPerRow, refreshesAtPowersOfTwo, stateFromPreset, toRunSpec,
 } from "../../static/js/state.js";
 
 // Registry entries as GET /api/optimizers sends them (optimizers/registry.py describe), cut to
@@ -164,9 +164,8 @@ describe("stateFromPreset", () => {
       { optimizer: "sgd", hparams: { lr: 1e-3, momentum: 0.9 }, label: "", color: SERIES_PALETTE[5],
         sweep: null });
     assert.equal(state.series[7].label, "Adam, slower");
-    // Colours follow the palette and wrap around after its last entry.
-    assert.deepEqual(state.series.map((s) => s.color),
-      [...SERIES_PALETTE, SERIES_PALETTE[0]]);
+    // Colours follow the palette, eight different ones for eight series.
+    assert.deepEqual(state.series.map((s) => s.color), SERIES_PALETTE.slice(0, 8));
   });
 
   test("a gamma preset: seeds counted, clip kept, the gamma slider on", () => {
@@ -320,5 +319,82 @@ describe("the registry's facts, never an optimizer's id", () => {
     assert.equal(capabilitiesOf(OPTIMIZERS, "anon").adaptivity_exponent, "gamma");
     assert.deepEqual(capabilitiesOf(OPTIMIZERS, "nope"), {});
     assert.deepEqual(capabilitiesOf([{ id: "bare" }], "bare"), {});
+  });
+});
+
+describe("a preset's state, edited", () => {
+  test("a preset's own state is not modified; the gamma slider and narration are no edits", () => {
+    for (const preset of [TOUR, GAMMA]) {
+      const state = stateFromPreset(preset);
+      assert.equal(isModified(state, preset), false, preset.id);
+      state.gamma = 0.25;
+      state.narration = false;
+      assert.equal(isModified(state, preset), false, preset.id);
+    }
+  });
+
+  test("any edit of what runs or how it is drawn is", () => {
+    const edits = [
+      (s) => { s.series[0].hparams.lr = 0.05; },
+      (s) => { s.series[0].color = "#123456"; },
+      (s) => { s.series[0].label = "mine"; },
+      (s) => { s.series.pop(); },
+      (s) => { s.series[1].sweep.values = [0, 1]; },
+      (s) => { s.start = [0.5, 0.5]; },
+      (s) => { s.steps = 100; },
+      (s) => { s.seeds = 4; },
+      (s) => { s.clip = null; },
+      (s) => { s.noise = { kind: "gaussian", sigma: 0.5 }; },
+      (s) => { s.landscape = { expression: "x**2" }; },
+    ];
+    for (const edit of edits) {
+      const state = stateFromPreset(GAMMA);
+      edit(state);
+      assert.equal(isModified(state, GAMMA), true, String(edit));
+    }
+  });
+
+  test("an edit undone, even with its keys in another order, is no edit", () => {
+    const state = stateFromPreset(GAMMA);
+    state.series[0].hparams = { lr: 0.5 };
+    assert.equal(isModified(state, GAMMA), true);
+    state.series[0].hparams = { lr: 0.01 };
+    state.landscape = { params: { b: 100, a: 1 }, id: "rosenbrock" };
+    assert.equal(isModified(state, GAMMA), false);
+  });
+
+  test("the URL keeps which preset an edited state came from, and so whether it is modified",
+    () => {
+      const state = stateFromPreset(GAMMA);
+      state.series[0].hparams.lr = 0.05;
+      const decoded = decodeFragment(encodeFragment(state));
+      assert.deepEqual(decoded, state);
+      assert.equal(decoded.preset, "anon-gamma-rosenbrock");
+      assert.equal(isModified(decoded, GAMMA), true);
+      const pristine = decodeFragment(encodeFragment(stateFromPreset(GAMMA)));
+      assert.equal(isModified(pristine, GAMMA), false);
+    });
+});
+
+describe("parseNumberList (a sweep's values)", () => {
+  test("numbers separated by commas, spaces and exponents allowed", () => {
+    assert.deepEqual(parseNumberList("-0.5, 0, 0.5,1 , 1.5"), { values: [-0.5, 0, 0.5, 1, 1.5] });
+    assert.deepEqual(parseNumberList("1e-3,3e-3"), { values: [0.001, 0.003] });
+    assert.deepEqual(parseNumberList("2"), { values: [2] });
+  });
+
+  test("an entry that is no number is named, by position and text", () => {
+    const { values, error } = parseNumberList("0, 0.5, abc");
+    assert.equal(values, undefined);
+    assert.match(error, /^Entry 3 \("abc"\) is not a number/);
+    assert.match(parseNumberList("0, , 1").error, /^Entry 2 \(an empty entry\)/);
+    assert.match(parseNumberList("1, 2,").error, /^Entry 3 \(an empty entry\)/);
+    assert.match(parseNumberList("Infinity").error, /^Entry 1 \("Infinity"\)/);
+    assert.match(parseNumberList("1; 2").error, /^Entry 1 \("1; 2"\)/);
+  });
+
+  test("nothing at all asks for a number", () => {
+    assert.match(parseNumberList("").error, /at least one number/);
+    assert.match(parseNumberList(" , ").error, /at least one number/);
   });
 });

@@ -6,58 +6,23 @@ from __future__ import annotations
 
 import json
 import statistics
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 import httpx
+from page_helpers import (
+    RUN_SECONDS,
+    is_run_request,
+    open_hyperparameters,
+    server_result,
+    state_fragment,
+    wait_for_runs,
+)
 
 from app.presets import get_preset, list_presets
 
-RUN_MS = 60_000
+RUN_MS = RUN_SECONDS * 1000
 # Longer than the page's debounce (350 ms) before a run starts by itself.
 SETTLE_MS = 1_200
-
-
-def wait_for_runs(page, count: int) -> None:
-    # A function, not an expression: the page's CSP forbids what Playwright would eval.
-    page.wait_for_function(
-        "n => Number(document.body.dataset.runsDone ?? 0) >= n", arg=count, timeout=RUN_MS
-    )
-
-
-def runs_done(page) -> int:
-    return int(page.evaluate("() => Number(document.body.dataset.runsDone ?? 0)"))
-
-
-def is_run_request(request) -> bool:
-    return urlsplit(request.url).path == "/api/runs"
-
-
-def server_result(base_url: str, spec: dict) -> dict:
-    response = httpx.post(
-        f"{base_url}/api/runs",
-        params={"encoding": "plain"},
-        json=spec,
-        headers={"Accept": "application/json"},
-        timeout=RUN_MS / 1000,
-    )
-    response.raise_for_status()
-    return response.json()
-
-
-def fragment(series: list[dict], steps: int = 60, start=(-1.5, 2.0), preset=None) -> str:
-    state = {
-        "preset": preset,
-        "landscape": {"id": "rosenbrock", "params": {}},
-        "noise": {"kind": "none"},
-        "seeds": 1,
-        "start": list(start),
-        "steps": steps,
-        "clip": None,
-        "series": [{"label": "", "color": "#0072B2", "sweep": None, **entry} for entry in series],
-        "gamma": None,
-        "narration": True,
-    }
-    return "#state=" + quote(json.dumps(state), safe="")
 
 
 def traces(page, plot: str) -> list[dict]:
@@ -84,12 +49,6 @@ def place_of(locator) -> list[float]:
     )
 
 
-def open_hyperparameters(page, series: int) -> None:
-    details = page.get_by_test_id("series").nth(series).locator("details")
-    if details.get_attribute("open") is None:
-        details.locator("summary").click()
-
-
 def idle(page) -> None:
     """Wait until no run is in flight (the Cancel button hides when one ends)."""
     page.wait_for_function(
@@ -101,7 +60,9 @@ def idle(page) -> None:
 
 
 def test_thirteen_series_get_thirteen_colours(base_url, open_page, screenshot):
-    watched = open_page(base_url + fragment([{"optimizer": "adam", "hparams": {"lr": 0.05}}]))
+    watched = open_page(
+        base_url + state_fragment([{"optimizer": "adam", "hparams": {"lr": 0.05}}], narration=True)
+    )
     page = watched.page
     wait_for_runs(page, 1)
     for _ in range(12):

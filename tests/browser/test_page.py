@@ -9,10 +9,16 @@ import json
 from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
+from page_helpers import (
+    is_run_request,
+    open_hyperparameters,
+    server_result,
+    state_fragment,
+    wait_for_runs,
+)
 
 from app.presets import get_preset, list_presets
 
-RUN_SECONDS = 60
 COLUMNS = ("steps", "x", "y", "loss", "grad_norm")
 # Long enough to stream in several chunks (the server sends one about every 50 ms).
 STREAMED_STEPS = 3000
@@ -38,10 +44,6 @@ RECORD_CONTOUR_EXTENDS = """() => {
 }"""
 
 
-def is_run_request(request) -> bool:
-    return urlsplit(request.url).path == "/api/runs"
-
-
 def run_encodings(urls: list[str]) -> list[list[str] | None]:
     """The ``encoding`` query parameter of every run request among ``urls``."""
     return [
@@ -49,39 +51,6 @@ def run_encodings(urls: list[str]) -> list[list[str] | None]:
         for url in urls
         if urlsplit(url).path == "/api/runs"
     ]
-
-
-def server_result(base_url: str, spec: dict) -> dict:
-    """The whole result of ``spec`` with plain JSON numbers, straight from the API."""
-    response = httpx.post(
-        f"{base_url}/api/runs",
-        params={"encoding": "plain"},
-        json=spec,
-        headers={"Accept": "application/json"},
-        timeout=RUN_SECONDS,
-    )
-    response.raise_for_status()
-    return response.json()
-
-
-def state_fragment(series: list[dict], steps: int = 60, start=(-1.5, 2.0)) -> str:
-    """A permalink fragment: Rosenbrock, no noise, one seed, ``series`` as the page stores them."""
-    state = {
-        "preset": None,
-        "landscape": {"id": "rosenbrock", "params": {}},
-        "noise": {"kind": "none"},
-        "seeds": 1,
-        "start": list(start),
-        "steps": steps,
-        "clip": None,
-        "series": [
-            {"label": "", "color": color, "sweep": None, **entry}
-            for entry, color in zip(series, ("#0072B2", "#D55E00", "#009E73"), strict=False)
-        ],
-        "gamma": None,
-        "narration": False,
-    }
-    return "#state=" + quote(json.dumps(state), safe="")
 
 
 def contour_trace(page, name: str) -> dict:
@@ -93,18 +62,6 @@ def contour_trace(page, name: str) -> dict:
             return {x: Array.from(t.x), y: Array.from(t.y)};
         }""",
         name,
-    )
-
-
-def runs_done(page) -> int:
-    return int(page.evaluate("Number(document.body.dataset.runsDone ?? 0)"))
-
-
-def wait_for_runs(page, count: int) -> None:
-    page.wait_for_function(
-        "n => Number(document.body.dataset.runsDone ?? 0) >= n",
-        arg=count,
-        timeout=RUN_SECONDS * 1000,
     )
 
 
@@ -126,12 +83,6 @@ def highlighted_path(page) -> list[float]:
         """() => Array.from(document.querySelector("[data-testid=plot-contour]").data
             .find(t => t.name === "highlighted").x)"""
     )
-
-
-def open_hyperparameters(page, series: int) -> None:
-    details = page.get_by_test_id("series").nth(series).locator("details")
-    if details.get_attribute("open") is None:
-        details.locator("summary").click()
 
 
 def next_frame(page) -> None:

@@ -1,0 +1,80 @@
+"""What the browser tests share: permalink fragments, the server's own answer, waiting for runs.
+
+Functions passed to Playwright's wait_for_function are functions ("n => ..."), never bare
+expressions: the page's Content-Security-Policy forbids the eval that an expression needs.
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import quote, urlsplit
+
+import httpx
+
+RUN_SECONDS = 60
+# The first colours of the page's palette (static/js/colors.js), for series in a fragment.
+SERIES_COLOURS = ("#0072B2", "#D55E00", "#009E73")
+
+
+def state_fragment(
+    series: list[dict],
+    steps: int = 60,
+    start=(-1.5, 2.0),
+    *,
+    preset: str | None = None,
+    narration: bool = False,
+) -> str:
+    """A permalink fragment: Rosenbrock, no noise, one seed, ``series`` as the page stores them
+    (an entry's own "color" wins over the palette's)."""
+    state = {
+        "preset": preset,
+        "landscape": {"id": "rosenbrock", "params": {}},
+        "noise": {"kind": "none"},
+        "seeds": 1,
+        "start": list(start),
+        "steps": steps,
+        "clip": None,
+        "series": [
+            {"label": "", "color": SERIES_COLOURS[i % len(SERIES_COLOURS)], "sweep": None, **entry}
+            for i, entry in enumerate(series)
+        ],
+        "gamma": None,
+        "narration": narration,
+    }
+    return "#state=" + quote(json.dumps(state), safe="")
+
+
+def server_result(base_url: str, spec: dict) -> dict:
+    """The whole result of ``spec`` with plain JSON numbers, straight from the API."""
+    response = httpx.post(
+        f"{base_url}/api/runs",
+        params={"encoding": "plain"},
+        json=spec,
+        headers={"Accept": "application/json"},
+        timeout=RUN_SECONDS,
+    )
+    response.raise_for_status()
+    return response.json()
+
+
+def is_run_request(request) -> bool:
+    return urlsplit(request.url).path == "/api/runs"
+
+
+def runs_done(page) -> int:
+    return int(page.evaluate("() => Number(document.body.dataset.runsDone ?? 0)"))
+
+
+def wait_for_runs(page, count: int) -> None:
+    """Until the page has finished ``count`` runs (it counts them in body[data-runs-done])."""
+    page.wait_for_function(
+        "n => Number(document.body.dataset.runsDone ?? 0) >= n",
+        arg=count,
+        timeout=RUN_SECONDS * 1000,
+    )
+
+
+def open_hyperparameters(page, series: int) -> None:
+    details = page.get_by_test_id("series").nth(series).locator("details")
+    if details.get_attribute("open") is None:
+        details.locator("summary").click()

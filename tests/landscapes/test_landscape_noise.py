@@ -232,6 +232,19 @@ def test_same_seed_same_noise_and_different_seeds_or_steps_differ(model):
     assert (draw(seeds, 3) != draw(seeds + 2**32, 3)).any(dim=1).float().mean() > 0.9
 
 
+def assert_same_noise(actual: torch.Tensor, expected: torch.Tensor, grad: torch.Tensor) -> None:
+    """Equal up to rounding on the scale of the noise, not of the noisy gradient g̃ = g + noise.
+
+    A batch and a row alone may reach a transcendental kernel by different code paths (vector
+    body or scalar tail, MKL or Sleef), whose last bits can differ on another CPU or torch build.
+    Where noise and gradient nearly cancel, one ulp of the noise is many ulps of g̃ (row 777 of
+    the multiplicative model: |noise| = 14 |g̃|), so a bound relative to g̃ alone is a knife
+    edge; |g| + |g̃| bounds |noise|. A wrong row or seed would be off by the noise itself.
+    """
+    bound = 1e-14 * (grad.abs() + expected.abs())
+    assert bool(((actual - expected).abs() <= bound).all()), (actual - expected).abs().max()
+
+
 @pytest.mark.parametrize("model", RANDOM_MODELS, ids=model_id)
 def test_a_row_gets_the_same_noise_in_a_batch_as_alone(model):
     points = random_points(B)
@@ -241,7 +254,7 @@ def test_a_row_gets_the_same_noise_in_a_batch_as_alone(model):
         alone = model.perturb(
             grad[row : row + 1], points=points[row : row + 1], fn=ROSENBROCK, step=11, seeds=[row]
         )
-        torch.testing.assert_close(alone[0], batch[row], rtol=1e-15, atol=0)
+        assert_same_noise(alone[0], batch[row], grad[row])
     permutation = torch.randperm(B, generator=torch.Generator().manual_seed(0))
     permuted = model.perturb(
         grad[permutation],
@@ -250,7 +263,7 @@ def test_a_row_gets_the_same_noise_in_a_batch_as_alone(model):
         step=11,
         seeds=SEEDS[permutation],
     )
-    torch.testing.assert_close(permuted, batch[permutation], rtol=1e-15, atol=0)
+    assert_same_noise(permuted, batch[permutation], grad[permutation])
 
 
 def test_rows_steps_and_coordinates_are_uncorrelated():

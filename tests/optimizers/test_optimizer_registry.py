@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import statistics
 
 import pytest
 import torch
@@ -105,37 +106,108 @@ def test_tensor_for_a_scalar_only_hyperparameter_is_refused(entry):
         entry.build([torch.zeros(2, 2, requires_grad=True)], lr=torch.ones(2, 1))
 
 
-def train_mlp(entry: OptimizerEntry, lr: float, steps: int = 150) -> tuple[float, float]:
-    """A 4-32-32-1 MLP (its 32x32 matrix exercises ANDI's matrix branch) on generated regression
-    data, full batch; returns (initial loss, final loss)."""
-    torch.manual_seed(0)
-    X = torch.randn(256, 4)
-    y = torch.sin(X @ torch.tensor([1.0, -2.0, 0.5, 1.5])) + 0.1 * X[:, :1].squeeze(1) ** 2
+# The MLP test runs in float64, on data and weights drawn from its own generator, each optimizer
+# at a learning rate from the middle of the range where it passes: its verdict must not depend on
+# the CPU, the BLAS or the thread count. Measured with torch 2.13 (1, 2 and 4 threads gave the
+# same numbers to the bit; torch's and MKL's other code paths, forced by ATEN_CPU_CAPABILITY and
+# MKL_CBWR, the same to four digits): at these rates every optimizer ends at or below 0.05 of the
+# initial loss, at half or double them at or below 0.10 (the worst: sgd and anon at half), and
+# each one passes at every rate from 0.21x to 5.7x its own, in quarter octaves (sgd, the
+# narrowest, diverges from 6.7x). The bar, MLP_LOSS_RATIO, leaves 4x room at these rates and 2x
+# at half or double them.
+MLP_STEPS = 300
+MLP_RECENT = 25
+MLP_LOSS_RATIO = 0.2
+MLP_LEARNING_RATES = {
+    "ano": 2e-3,
+    "anolog": 2e-3,
+    "anon": 0.1,  # gamma = 0: SGD with momentum, so an SGD-sized rate
+    "andi": 3e-3,
+    "yogi": 1e-2,
+    "sgd": 0.1,
+    "adam": 1e-2,
+    "adamw": 1e-2,
+    "rmsprop": 2e-3,
+    "adagrad": 3e-2,
+    "radam": 3e-2,
+    "nadam": 5e-3,
+    "adabelief": 1e-2,
+    "adabound": 1e-2,
+    "adahessian": 0.1,
+    "lion": 3e-3,
+}
+
+
+def mlp_task() -> tuple[torch.nn.Module, torch.Tensor, torch.Tensor]:
+    """A 4-32-32-1 tanh MLP (its 32x32 matrix exercises ANDI's matrix branch) and a regression
+    data set, all float64 and drawn from one seeded generator: the same numbers on every
+    machine."""
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(256, 4, generator=g, dtype=torch.float64)
+    w = torch.tensor([0.5, -1.0, 0.25, 0.75], dtype=torch.float64)
+    y = torch.sin(X @ w) + 0.1 * X[:, 0] ** 2
     model = torch.nn.Sequential(
         torch.nn.Linear(4, 32), torch.nn.Tanh(), torch.nn.Linear(32, 32), torch.nn.Tanh(),
         torch.nn.Linear(32, 1),
-    )  # fmt: skip
-    opt = entry.build(model.parameters(), {"lr": lr})
+    ).double()  # fmt: skip
+    with torch.no_grad():
+        for layer in model[::2]:
+            bound = layer.in_features**-0.5  # torch's default initialisation range
+            layer.weight.uniform_(-bound, bound, generator=g)
+            layer.bias.uniform_(-bound, bound, generator=g)
+    return model, X, y
 
-    def loss_fn():
-        return torch.nn.functional.mse_loss(model(X).squeeze(1), y)
 
-    initial = float(loss_fn().detach())
-    for _ in range(steps):
-        opt.zero_grad()
-        loss_fn().backward(create_graph=entry.needs_create_graph)
-        opt.step()
-    return initial, float(loss_fn().detach())
+def mse(model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return torch.nn.functional.mse_loss(model(X).squeeze(1), y)
+
+
+def train_mlp(entry: OptimizerEntry, lr: float, steps: int = MLP_STEPS) -> tuple[float, float]:
+    """Full-batch training on :func:`mlp_task`; returns (initial loss, loss at the end).
+
+    The loss at the end is the median over the last MLP_RECENT steps, not the last step's loss:
+    sign-driven updates (Ano, Anolog, Lion) now and then make a one-step loss spike, and where one
+    lands depends on rounding. Ano at 2e-3 has one at step 300 here: 0.010 of the initial loss the
+    step before, 0.185, then 0.023.
+    """
+    # AdaHessian draws its Hutchinson probes from the global generator (and torch.nn.Linear its
+    # discarded default weights): seed it, in a fork so that no other test's random state changes.
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        model, X, y = mlp_task()
+        opt = entry.build(model.parameters(), {"lr": lr})
+        losses = []
+        for _ in range(steps):
+            opt.zero_grad()
+            loss = mse(model, X, y)
+            loss.backward(create_graph=entry.needs_create_graph)
+            opt.step()
+            losses.append(float(loss.detach()))
+    losses.append(float(mse(model, X, y).detach()))
+    return losses[0], statistics.median(losses[-MLP_RECENT:])
+
+
+def test_the_mlp_task_is_not_linear():
+    """The best affine fit of the data only gets to 0.33 of the initial loss, well above the MLP
+    test's bar: passing it takes a non-linear fit, not just the linear trend."""
+    model, X, y = mlp_task()
+    initial = float(mse(model, X, y).detach())
+    A = torch.cat((X, torch.ones(len(X), 1, dtype=X.dtype)), dim=1)
+    affine = torch.linalg.lstsq(A, y[:, None]).solution
+    affine_loss = float(torch.nn.functional.mse_loss((A @ affine).squeeze(1), y))
+    assert affine_loss > 1.5 * MLP_LOSS_RATIO * initial
 
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=IDS)
 def test_lowers_the_loss_of_a_small_mlp(entry):
-    """This core also trains real models: with the best of three learning rates a decade apart,
-    150 steps at least halve the loss."""
-    results = {lr: train_mlp(entry, lr) for lr in (3e-3, 3e-2, 3e-1)}
-    initial = results[3e-3][0]
-    best = min(final for _, final in results.values() if final == final)
-    assert best < 0.5 * initial, f"{entry.id}: {initial:.4f} -> {results}"
+    """This core also trains real models: 300 full-batch steps cut the loss to a fifth."""
+    if entry.id not in MLP_LEARNING_RATES:
+        pytest.fail(
+            f"{entry.id}: add it to MLP_LEARNING_RATES, with a rate from the middle of the range "
+            "where it passes (check that half and double that rate pass too)"
+        )
+    initial, final = train_mlp(entry, MLP_LEARNING_RATES[entry.id])
+    assert final < MLP_LOSS_RATIO * initial, f"{entry.id}: {initial:.4f} -> {final:.4f}"
 
 
 def test_unknown_id_raises_a_dedicated_error_naming_it():

@@ -15,7 +15,7 @@ STAMP := $(VENV)/.installed
 # The browser tests drive Debian's chromium (never a browser downloaded by Playwright).
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test lint format bench smoke clean
+.PHONY: run test lint format bench fuzz smoke clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,11 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/optimizer_step.py
 	$(BIN)/python bench/engine_throughput.py
+
+# The API fuzzed at length: tests/app/test_fuzz.py with 2000 random examples per test instead of
+# the normal run's few (8 minutes on a busy 2-core machine; OPTISCOPE_FUZZ_EXAMPLES=N for more).
+fuzz: $(STAMP)
+	OPTISCOPE_FUZZ_EXAMPLES=$${OPTISCOPE_FUZZ_EXAMPLES:-2000} $(BIN)/python -m pytest -p no:cacheprovider tests/app/test_fuzz.py
 
 # Build the Docker image with podman and check it end to end (root; see scripts/container-smoke.sh).
 smoke:

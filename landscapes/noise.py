@@ -169,7 +169,9 @@ def _seed_tensor(seeds: Seeds, rows: int, device: torch.device) -> Tensor:
 class NoiseModel(BaseModel):
     """Base of the noise models: how the loss and the gradient an optimizer sees are produced."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Parameters are numbers, never booleans or strings (strict), and finite: NaN and infinities
+    # are refused by name, not reported as out of range (tests/landscapes/test_param_bounds.py).
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
 
     def loss(self, fn: LandscapeFn, points: Tensor, *, step: int) -> Tensor:
         """The clean loss at `step` for plotting and for autograd: f(points), shape (B,)."""
@@ -218,7 +220,13 @@ class StudentTNoise(NoiseModel):
 
     kind: Literal["student_t"] = "student_t"
     sigma: float = Field(1.0, ge=0, le=1e3, description="σ: standard deviation per coordinate.")
-    df: float = Field(3.0, gt=2, le=1e6, description="ν: degrees of freedom; smaller is heavier.")
+    # ν > 2 is all the matched covariance needs, but just above 2 its scale √((ν - 2)/ν) is nearly
+    # 0 while the tails nearly lose their variance: almost every draw is tiny and a rare one huge,
+    # so a run sees tiny noise with rare jumps, not σ's covariance (ν = 2 + 4e-16 scales σ by
+    # 1.5e-8). From 2.1 the scale is at least 0.22: heavy tails around a visible spread.
+    df: float = Field(
+        3.0, ge=2.1, le=1e6, description="ν: degrees of freedom (≥ 2.1); smaller is heavier."
+    )
 
     def _perturb(
         self, grad: Tensor, points: Tensor, fn: LandscapeFn, step: int, seeds: Tensor

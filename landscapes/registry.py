@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from types import MappingProxyType
+from typing import Any
 
 import torch
 from pydantic import Field
@@ -37,14 +38,22 @@ def _newton_root(
     return x
 
 
+def _parameter(default: float, description: str, **bounds: float) -> Any:
+    """A numeric parameter: bounded on both sides (``bounds``: ge/gt and le/lt), a number and
+    not a boolean or a string (strict), and finite, so NaN and infinities are refused by name
+    (without allow_inf_nan=False a NaN is reported as "less than or equal to ...").
+    tests/landscapes/test_param_bounds.py checks every admitted extreme."""
+    return Field(default, strict=True, allow_inf_nan=False, description=description, **bounds)
+
+
 # --- Rosenbrock -------------------------------------------------------------------------------
 
 
 class RosenbrockParams(Params):
     """Rosenbrock's a and b."""
 
-    a: float = Field(1.0, ge=-1.5, le=1.5, description="Position of the minimum (a, a²).")
-    b: float = Field(100.0, gt=0, le=1000, description="Steepness of the curved valley's walls.")
+    a: float = _parameter(1.0, "Position of the minimum (a, a²).", ge=-1.5, le=1.5)
+    b: float = _parameter(100.0, "Steepness of the curved valley's walls.", gt=0, le=1000)
 
 
 def rosenbrock(xy: Tensor, p: RosenbrockParams) -> Tensor:
@@ -59,7 +68,7 @@ def rosenbrock(xy: Tensor, p: RosenbrockParams) -> Tensor:
 class RastriginParams(Params):
     """Rastrigin's amplitude A."""
 
-    A: float = Field(10.0, ge=1, le=50, description="Amplitude of the cosine ripples.")
+    A: float = _parameter(10.0, "Amplitude of the cosine ripples.", ge=1, le=50)
 
 
 def rastrigin(xy: Tensor, p: RastriginParams) -> Tensor:
@@ -175,12 +184,10 @@ def _styblinski_tang_points(_p: NoParams) -> list[CriticalPoint]:
 class IllConditionedParams(Params):
     """The quadratic's condition number κ and rotation θ."""
 
-    condition_number: float = Field(
-        25.0, ge=1, le=1e4, description="κ: ratio of the largest to the smallest curvature."
+    condition_number: float = _parameter(
+        25.0, "κ: ratio of the largest to the smallest curvature.", ge=1, le=1e4
     )
-    angle: float = Field(
-        30.0, ge=-90, le=90, description="θ in degrees: direction of the steep axis."
-    )
+    angle: float = _parameter(30.0, "θ in degrees: direction of the steep axis.", ge=-90, le=90)
 
 
 def ill_conditioned_quadratic(xy: Tensor, p: IllConditionedParams) -> Tensor:
@@ -212,12 +219,12 @@ def monkey_saddle(xy: Tensor, _p: NoParams) -> Tensor:
 class PlateauCliffParams(Params):
     """The plateau's slope ε, the cliff's height H and width w."""
 
-    plateau_slope: float = Field(
-        0.01, gt=0, le=0.1, description="ε: the plateau's slope towards the cliff."
+    plateau_slope: float = _parameter(
+        0.01, "ε: the plateau's slope towards the cliff.", gt=0, le=0.1
     )
-    cliff_height: float = Field(2.0, ge=1.5, le=20, description="H: height of the plateau.")
-    cliff_width: float = Field(
-        0.25, ge=0.05, le=0.5, description="w: width of the drop from the plateau to the valley."
+    cliff_height: float = _parameter(2.0, "H: height of the plateau.", ge=1.5, le=20)
+    cliff_width: float = _parameter(
+        0.25, "w: width of the drop from the plateau to the valley.", ge=0.05, le=0.5
     )
 
 

@@ -57,7 +57,10 @@ class HParams(BaseModel):
     :meth:`to_kwargs` as listed in ``_pairs``.
     """
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
+    # Numbers are numbers (strict: no true for 1.0, no "0.1"), finite and bounded on both sides
+    # (tests/optimizers/test_hparam_bounds.py builds and steps every optimizer at the extremes).
+    # Flags (_flag) stay lax: 0 and 1 are accepted for them, as the CLI's --hparam sends floats.
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True, strict=True)
     _pairs: ClassVar[dict[str, tuple[str, str]]] = {}
 
     def to_kwargs(self) -> dict[str, Any]:
@@ -83,14 +86,20 @@ def _beta(default: float, what: str) -> Any:
     return Field(default, ge=0.0, lt=1.0, description=f"Decay rate of {what}.")
 
 
-def _eps(default: float, where: str = "added to the denominator for stability") -> Any:
+def _eps(
+    default: float, where: str = "added to the denominator for stability", minimum: float = 0.0
+) -> Any:
     return Field(
         default,
-        ge=0.0,
+        ge=minimum,
         le=1.0,
         description=f"Epsilon, {where}.",
         json_schema_extra={"log_scale": True},
     )
+
+
+def _flag(default: bool, description: str) -> Any:
+    return Field(default, strict=False, description=description)
 
 
 def _weight_decay(default: float = 0.0, kind: str = "decoupled") -> Any:
@@ -132,13 +141,13 @@ class AnonHParams(_Betas):
         ),
     )
     weight_decay: float = _weight_decay(kind="coupled L2 unless decoupled")
-    decoupled_weight_decay: bool = Field(False, description="Decouple the weight decay.")
+    decoupled_weight_decay: bool = _flag(False, "Decouple the weight decay.")
 
 
 class ANDIHParams(HParams):
     lr: float = _lr(0.02)
     momentum: float = Field(0.9, ge=0.0, lt=1.0, description="Nesterov momentum coefficient.")
-    nesterov: bool = Field(True, description="Use the Nesterov form of momentum.")
+    nesterov: bool = _flag(True, "Use the Nesterov form of momentum.")
     weight_decay: float = _weight_decay()
 
 
@@ -146,7 +155,9 @@ class YogiHParams(_Betas):
     lr: float = _lr(1e-2)
     beta1: float = _beta(0.9, "the momentum")
     beta2: float = _beta(0.999, "the additive second moment")
-    eps: float = _eps(1e-3)
+    # The constructor refuses eps = 0 (it divides by sqrt(v) + eps with v possibly 0); a tiny
+    # positive eps would pass it and still be 0 in a float32 run. 1e-16 is a normal float32.
+    eps: float = _eps(1e-3, minimum=1e-16)
     initial_accumulator: float = Field(
         1e-6, ge=0.0, le=1.0, description="Initial value of both moments."
     )
@@ -158,7 +169,7 @@ class SGDHParams(HParams):
     lr: float = _lr(1e-3)
     momentum: float = Field(0.0, ge=0.0, lt=1.0, description="Momentum coefficient.")
     dampening: float = Field(0.0, ge=0.0, lt=1.0, description="Dampening of the momentum.")
-    nesterov: bool = Field(False, description="Nesterov momentum (needs momentum > 0).")
+    nesterov: bool = _flag(False, "Nesterov momentum (needs momentum > 0).")
     weight_decay: float = _weight_decay(kind="coupled L2")
 
     @model_validator(mode="after")
@@ -174,7 +185,7 @@ class AdamHParams(_Betas):
     beta2: float = _beta(0.999, "the second moment")
     eps: float = _eps(1e-8)
     weight_decay: float = _weight_decay(kind="coupled L2")
-    amsgrad: bool = Field(False, description="Use the running maximum of the second moment.")
+    amsgrad: bool = _flag(False, "Use the running maximum of the second moment.")
 
 
 class AdamWHParams(AdamHParams):
@@ -187,7 +198,7 @@ class RMSpropHParams(HParams):
     eps: float = _eps(1e-8)
     weight_decay: float = _weight_decay(kind="coupled L2")
     momentum: float = Field(0.0, ge=0.0, lt=1.0, description="Momentum coefficient.")
-    centered: bool = Field(False, description="Normalise by the estimated variance.")
+    centered: bool = _flag(False, "Normalise by the estimated variance.")
 
 
 class AdagradHParams(HParams):
@@ -206,7 +217,7 @@ class RAdamHParams(_Betas):
     beta2: float = _beta(0.999, "the second moment")
     eps: float = _eps(1e-8)
     weight_decay: float = _weight_decay(kind="coupled L2 unless decoupled")
-    decoupled_weight_decay: bool = Field(False, description="Decouple the weight decay.")
+    decoupled_weight_decay: bool = _flag(False, "Decouple the weight decay.")
 
 
 class NAdamHParams(_Betas):
@@ -216,7 +227,7 @@ class NAdamHParams(_Betas):
     eps: float = _eps(1e-8)
     weight_decay: float = _weight_decay(kind="coupled L2 unless decoupled")
     momentum_decay: float = Field(4e-3, ge=0.0, le=1.0, description="Momentum decay (psi).")
-    decoupled_weight_decay: bool = Field(False, description="Decouple the weight decay.")
+    decoupled_weight_decay: bool = _flag(False, "Decouple the weight decay.")
 
 
 # ---------------------------------------------------------------------------- pytorch-optimizer
@@ -226,7 +237,7 @@ class AdaBeliefHParams(_Betas):
     beta2: float = _beta(0.999, "the belief (variance of the gradient around its mean)")
     eps: float = _eps(1e-16)
     weight_decay: float = _weight_decay()
-    rectify: bool = Field(False, description="RAdam-style rectification.")
+    rectify: bool = _flag(False, "RAdam-style rectification.")
 
 
 class AdaBoundHParams(_Betas):
@@ -240,9 +251,13 @@ class AdaBoundHParams(_Betas):
     )
     beta1: float = _beta(0.9, "the first moment")
     beta2: float = _beta(0.999, "the second moment")
+    # The upper bound is final_lr (1 + 1/(gamma t)): with final_lr = 100 it overflows float32
+    # below gamma ~ 3e-37 and the step raises (gamma = 1e-300 in float32: "value cannot be
+    # converted to type float without overflow"). From 1e-8 it stays below 1e11, and the bounds
+    # take ~1/gamma = 1e8 steps to close, longer than any run: smaller values change nothing.
     gamma: float = Field(
         1e-3,
-        gt=0.0,
+        ge=1e-8,
         le=1.0,
         description="Convergence speed of the bounds.",
         json_schema_extra={"log_scale": True},

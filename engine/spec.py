@@ -34,11 +34,18 @@ from landscapes import (
     UnknownLandscapeError,
     expression_landscape,
     get_landscape,
+    list_landscapes,
     parse_noise,
 )
 from landscapes.expression import DEFAULT_VIEW_BOX
 from landscapes.landscape import validate_view_box
-from optimizers.registry import HParams, OptimizerEntry, UnknownOptimizerError, get_optimizer
+from optimizers.registry import (
+    HParams,
+    OptimizerEntry,
+    UnknownOptimizerError,
+    get_optimizer,
+    list_optimizers,
+)
 
 __all__ = ["BudgetError", "LandscapeRef", "Limits", "RunSpec", "SeriesSpec", "SweepSpec"]
 
@@ -52,6 +59,10 @@ Point = tuple[Coordinate, Coordinate]
 HParamValue = StrictBool | StrictFloat
 StrictCount = Annotated[int, Field(strict=True)]
 MIN_VIEW_SIZE = 1e-6
+# Registry ids, listed in the JSON Schema (so OpenAPI clients and fuzzers know them); the
+# validators below still answer an unknown id with the list of known ones.
+OptimizerId = Annotated[str, Field(json_schema_extra={"enum": [e.id for e in list_optimizers()]})]
+LandscapeId = Annotated[str, Field(json_schema_extra={"enum": [e.id for e in list_landscapes()]})]
 
 # Hard ceilings of the schema itself; the configurable budget (Limits) is usually tighter.
 MAX_SERIES = 32
@@ -82,7 +93,7 @@ class LandscapeRef(_Strict):
     there) and its validated parameters without parsing or validating again.
     """
 
-    id: str | None = Field(None, description="Registry id, e.g. 'rosenbrock'.")
+    id: LandscapeId | None = Field(None, description="Registry id, e.g. 'rosenbrock'.")
     params: dict[str, Any] = Field(default_factory=dict, description="The landscape's parameters.")
     expression: str | None = Field(
         None, description="A function of x and y, e.g. 'x**2 + 3*y**2' (instead of id)."
@@ -180,7 +191,7 @@ class SeriesSpec(_Strict):
     them without validating again.
     """
 
-    optimizer: str = Field(description="Registry id, e.g. 'anon'.")
+    optimizer: OptimizerId = Field(description="Registry id, e.g. 'anon'.")
     hparams: dict[str, HParamValue] = Field(
         default_factory=dict, description="Unspecified ones take the registry defaults."
     )
@@ -368,6 +379,13 @@ def check_budget(spec: RunSpec, limits: Limits) -> None:
             ("steps",),
             f"{rows} rows x {spec.steps} steps = {rows * spec.steps} exceed the budget of "
             f"{limits.max_row_steps} row-steps",
+        )
+    evaluations = 1 + spec.noise_model.extra_evaluations
+    if evaluations > 1 and rows * spec.steps * evaluations > limits.max_row_steps:
+        raise BudgetError(
+            ("noise",),
+            f"{rows} rows x {spec.steps} steps x {evaluations} gradient evaluations per step "
+            f"(the noise model's) exceed the budget of {limits.max_row_steps} row-steps",
         )
     instances = spec.instance_count()
     if instances * spec.steps > limits.max_instance_steps:

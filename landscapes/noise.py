@@ -173,6 +173,12 @@ class NoiseModel(BaseModel):
     # are refused by name, not reported as out of range (tests/landscapes/test_param_bounds.py).
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
 
+    @property
+    def extra_evaluations(self) -> int:
+        """Gradient evaluations per row and step beyond the clean one (a compute budget counts
+        them: the minibatch model evaluates every component, every step)."""
+        return 0
+
     def loss(self, fn: LandscapeFn, points: Tensor, *, step: int) -> Tensor:
         """The clean loss at `step` for plotting and for autograd: f(points), shape (B,)."""
         _check_step(step)
@@ -278,6 +284,10 @@ class MinibatchNoise(NoiseModel):
         seed = torch.tensor([self.landscape_seed], dtype=torch.int64, device=device)
         z = standard_normal_pairs(seed, 0, _SHIFT_STREAM, self.n_components)[0]
         return (self.shift_scale * z).to(dtype)
+
+    @property
+    def extra_evaluations(self) -> int:
+        return self.n_components
 
     def component_gradients(self, fn: LandscapeFn, points: Tensor) -> Tensor:
         """`(B, N, 2)`: ∇f(p + δᵢ) for every row p of `points` and every shift δᵢ."""

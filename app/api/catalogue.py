@@ -14,6 +14,7 @@ from app.deps import SettingsDep
 from app.presets import list_presets
 from app.schemas import Surface
 from app.settings import Settings
+from engine.spec import MAX_COORDINATE, MIN_VIEW_SIZE
 from landscapes import (
     ExpressionError,
     UnknownLandscapeError,
@@ -26,6 +27,9 @@ from landscapes import (
 from optimizers.registry import list_optimizers
 
 router = APIRouter(tags=["catalogue"])
+
+# A typed function's view box is bounded as a run's is (engine/spec.py).
+ViewBoxBound = Annotated[float, Query(ge=-MAX_COORDINATE, le=MAX_COORDINATE)]
 
 
 def _query_error(field: str, message: str, **extra: Any) -> RequestValidationError:
@@ -98,10 +102,10 @@ def expression_surface(
     expression: Annotated[str, Query(max_length=500, description="A function of x and y.")],
     settings: SettingsDep,
     resolution: Annotated[int, Query(ge=2, le=400)] = 120,
-    x_min: float = -3.0,
-    x_max: float = 3.0,
-    y_min: float = -3.0,
-    y_max: float = 3.0,
+    x_min: ViewBoxBound = -3.0,
+    x_max: ViewBoxBound = 3.0,
+    y_min: ViewBoxBound = -3.0,
+    y_max: ViewBoxBound = 3.0,
     log: bool = False,
 ) -> dict:
     """A typed function on a grid; a parse error is a 422 with the message and its position."""
@@ -111,4 +115,8 @@ def expression_surface(
         raise _query_error("expression", str(error), position=error.position) from None
     except ValueError as error:  # the view box
         raise _query_error("x_min", str(error)) from None
+    if min(x_max - x_min, y_max - y_min) < MIN_VIEW_SIZE:
+        raise _query_error(
+            "x_max", f"the view box must be at least {MIN_VIEW_SIZE:g} wide and high"
+        )
     return _surface(landscape.bind(), landscape.view_box, resolution, log, settings)

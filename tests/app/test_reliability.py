@@ -151,6 +151,12 @@ def test_the_connection_survives_a_refused_run(url):
         ),
         # 2000 starts x 2000 steps: 4M points to send.
         ({"starts": [[0.1 * i, 0.0] for i in range(2000)], "steps": 2000}, ["body", "max_points"]),
+        # 25 rows x 200 steps, but every step evaluates all 1024 minibatch components.
+        (
+            {"seeds": list(range(25)), "steps": 200,
+             "noise": {"kind": "minibatch", "n_components": 1024, "batch_size": 4}},
+            ["body", "noise"],
+        ),
     ],
 )  # fmt: skip
 def test_the_budget_counts_optimizer_instances_and_points_sent(url, change, field):
@@ -281,3 +287,18 @@ def test_an_unexpected_failure_answers_json_not_a_bare_500(monkeypatch):
         response = client.post("/api/runs", json={**TANH_POWER, "start": [0, 0]})
     assert response.status_code == 500
     assert response.json() == {"detail": "the server failed (TypeError); it was logged"}
+
+
+def test_the_openapi_lists_the_registry_ids_as_enums(url):
+    from landscapes import list_landscapes
+    from optimizers.registry import list_optimizers
+
+    schemas = httpx.get(f"{url}/openapi.json").json()["components"]["schemas"]
+    optimizer = schemas["SeriesSpec"]["properties"]["optimizer"]
+    assert optimizer["enum"] == [entry.id for entry in list_optimizers()]
+    (landscape_id,) = [
+        branch
+        for branch in schemas["LandscapeRef"]["properties"]["id"]["anyOf"]
+        if "enum" in branch
+    ]
+    assert landscape_id["enum"] == [entry.id for entry in list_landscapes()]

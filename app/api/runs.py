@@ -10,6 +10,7 @@ import zlib
 from collections.abc import AsyncIterator, Iterator
 from typing import Annotated
 
+import anyio
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response, StreamingResponse
@@ -25,6 +26,9 @@ from engine.stepping import CHUNK_SECONDS, RunFailedError, collect_result, run_e
 
 logger = logging.getLogger(__name__)
 router = APIRouter(tags=["runs"])
+
+# A whole result goes out in pieces of about this many bytes (before compression).
+RESULT_PIECE_BYTES = 4 << 20
 
 ENCODING_DESCRIPTION = (
     "How numeric columns are written: 'plain' JSON numbers, or 'typed': Plotly's typed-array "
@@ -137,21 +141,45 @@ async def create_run(
 
     def whole_result(cancel: threading.Event) -> Iterator[bytes]:
         events = run_events(plan, cancel, chunk_seconds=math.inf)
-        pieces = dump_result_pieces(collect_result(plan, events), encoding)
-        yield b"".join(gzip.piece_unflushed(piece) for piece in pieces) + gzip.end()
+        batch: list[bytes] = []
+        size = 0
+        for piece in dump_result_pieces(collect_result(plan, events), encoding):
+            batch.append(gzip.piece_unflushed(piece))
+            size += len(piece)
+            if size >= RESULT_PIECE_BYTES:
+                yield b"".join(batch)
+                batch, size = [], 0
+        yield b"".join(batch) + gzip.end()
 
+    produced = lease.produce(whole_result, disconnected=request.is_disconnected)
     try:
-        produced = lease.produce(whole_result, disconnected=request.is_disconnected)
-        body = b"".join([piece async for piece in produced])
-    except RunFailedError as error:
-        raise _failure(error) from None
-    finally:
-        lease.release()  # already freed by the worker unless the run never started
-    if not body:  # the client left: nobody reads this
+        # The first piece comes once the run is computed: a failure is still a 422.
+        first = await anext(produced)
+    except StopAsyncIteration:  # the client left: nobody reads an answer
+        lease.release()
         return Response(status_code=499)
-    # Once sent, the body's memory goes back to the system (a sync task: run in a thread).
-    return Response(
-        body,
+    except RunFailedError as error:
+        lease.release()
+        raise _failure(error) from None
+    except BaseException:
+        lease.release()
+        raise
+
+    async def body() -> AsyncIterator[bytes]:
+        # Sent piece by piece as the worker writes it: the event loop never copies or holds
+        # the whole answer, and memory holds a few pieces, not hundreds of MB.
+        try:
+            yield first
+            async for piece in produced:
+                yield piece
+        finally:
+            lease.release()
+            with anyio.CancelScope(shield=True):  # stop the worker even when cancelled
+                await produced.aclose()
+
+    # Once sent, the freed memory goes back to the system (a sync task: run in a thread).
+    return StreamingResponse(
+        body(),
         media_type="application/json",
         headers=gzip.headers,
         background=BackgroundTask(give_back_freed_memory),

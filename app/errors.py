@@ -26,7 +26,9 @@ def problem(item: dict[str, Any]) -> dict[str, Any]:
     loc, message = list(item["loc"]), str(item["msg"]).removeprefix("Value error, ")
     named = _NAMED_FIELD.match(message)
     if named:
-        loc += [int(part) if part.isdigit() else part for part in named[1].split(".")]
+        loc += [
+            int(part) if part.isascii() and part.isdigit() else part for part in named[1].split(".")
+        ]
         message = named[2]
     return {**kept, "loc": loc, "msg": message}
 

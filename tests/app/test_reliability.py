@@ -302,3 +302,12 @@ def test_the_openapi_lists_the_registry_ids_as_enums(url):
         if "enum" in branch
     ]
     assert landscape_id["enum"] == [entry.id for entry in list_landscapes()]
+
+
+def test_a_field_named_with_a_superscript_digit_is_named_not_a_500(url):
+    # Found by the long fuzz run: "²".isdigit() is true, int("²") is an error.
+    run = {"landscape": {"id": "booth"}, "steps": 5,
+           "series": [{"optimizer": "ano", "hparams": {"\u00b2": False}}]}  # fmt: skip
+    response = httpx.post(f"{url}/api/runs", json=run)
+    assert response.status_code == 422
+    assert ["body", "series", 0, "hparams", "\u00b2"] in loc_of(response)

@@ -114,9 +114,8 @@ class History:
         else:
             self.last_loss = torch.where(stopped, self.last_loss, loss)
             self.last_point = torch.where(stopped[:, None], self.last_point, points)
-        if self.plan.minima:
-            best = min(v for _, v in self.plan.minima)
-            close = (loss - best).abs() <= self.plan.spec.tolerance
+        if self.plan.best_value is not None:
+            close = (loss - self.plan.best_value).abs() <= self.plan.spec.tolerance
             if stopped is not None:
                 close &= ~stopped
             self.reached = torch.where((self.reached < 0) & close, step, self.reached)
@@ -196,9 +195,8 @@ class History:
             final = self.positions.cpu()[at_last, torch.arange(R)]
             final_loss = losses[at_last, torch.arange(R)]
             reached = None
-            if plan.minima:
-                best = min(v for _, v in plan.minima)
-                close = (losses - best).abs() <= plan.spec.tolerance
+            if plan.best_value is not None:
+                close = (losses - plan.best_value).abs() <= plan.spec.tolerance
                 close &= torch.arange(steps + 1)[:, None] <= last[None, :]
                 reached = torch.where(close.any(dim=0), close.to(torch.int8).argmax(dim=0), -1)
         else:

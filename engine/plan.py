@@ -85,6 +85,11 @@ class RunPlan:
     def steps(self) -> int:
         return self.spec.steps
 
+    @functools.cached_property
+    def best_value(self) -> float | None:
+        """The global minimum value f*, the target of 'steps to tolerance' (None: unknown)."""
+        return min((v for _, v in self.minima), default=None)
+
     def describe(self) -> dict[str, Any]:
         """The ``meta`` event (``RunMeta`` in engine/record.py): every row, and what the numbers
         were computed with."""

@@ -20,13 +20,13 @@ reported as data (``diverged_at``) and never as a number.
 
 from __future__ import annotations
 
-import binascii
 import math
 from collections.abc import Iterator
 from typing import Any, Literal
 
 import numpy as np
 import orjson
+import pybase64
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
@@ -190,12 +190,15 @@ def typed_array(column: np.ndarray) -> orjson.Fragment:
     bytes go into the output as they are, without a detour through a str."""
     name, wire = _TYPED_DTYPES[column.dtype]
     data = np.ascontiguousarray(column, dtype=wire)
-    encoded = binascii.b2a_base64(data.data, newline=False)
-    return orjson.Fragment(b'{"dtype":"' + name.encode() + b'","bdata":"' + encoded + b'"}')
+    return orjson.Fragment(_TYPED_HEADS[name] + pybase64.b64encode(data.data) + b'"}')
 
 
+# The constant start of each typed array's JSON, per dtype.
+_TYPED_HEADS = {
+    name: b'{"dtype":"' + name.encode() + b'","bdata":"' for name, _ in _TYPED_DTYPES.values()
+}
 # Values that need neither a check nor an encoding (bool is an int).
-_PLAIN_TYPES = (str, int, type(None))
+_PLAIN_TYPES = frozenset((str, int, bool, type(None)))
 
 
 def _path(where: tuple) -> str:
@@ -203,33 +206,87 @@ def _path(where: tuple) -> str:
     return ".".join(str(part) for part in where)
 
 
-def _prepare(value: Any, typed: bool, where: tuple) -> Any:
-    """``value`` with every float checked finite and every numpy column, when ``typed``,
-    encoded. Written for speed: a whole result has tens of thousands of values to walk."""
-    if isinstance(value, dict):
-        return {
-            key: item if isinstance(item, _PLAIN_TYPES) else _prepare(item, typed, (*where, key))
-            for key, item in value.items()
-        }
-    if isinstance(value, np.ndarray):
+def _all_finite(array: np.ndarray) -> bool:
+    # One pass and no temporary: a finite sum means every element is finite (NaN and
+    # infinities propagate); only an overflowing sum needs the element-wise check.
+    return math.isfinite(np.add.reduce(array, axis=None)) or bool(np.isfinite(array).all())
+
+
+class _Writer:
+    """Prepares values for orjson: every float checked finite and every numpy column, when
+    ``typed``, encoded. Written for speed: a whole result has tens of thousands of values.
+
+    A column is checked and encoded once when consecutive rows hold the same array object
+    under the same name: the rows of a run share one ``steps`` array, so a 4096-row result
+    encodes it once, not 4096 times. Only the latest column per name is kept, so writing a
+    result row by row holds one row's encoding, not the whole result's.
+    """
+
+    def __init__(self, typed: bool) -> None:
+        self.typed = typed
+        self.latest: dict[Any, tuple[np.ndarray, Any]] = {}
+        self.checked_bases: dict[int, tuple[np.ndarray, bool]] = {}
+
+    def prepare(self, value: Any, where: tuple) -> Any:
+        kind = type(value)
+        if kind in _PLAIN_TYPES:
+            return value
+        if kind is float:
+            if value - value != 0.0:  # NaN or an infinity: only they give a non-zero (NaN)
+                raise NonFiniteError(f"{_path(where)}: {value} is not a finite number")
+            return value
+        if kind is dict:
+            prepared = {}
+            for key, item in value.items():
+                # Inline for the common scalars: a call per value is most of the walk's cost.
+                if type(item) in _PLAIN_TYPES or (type(item) is float and item - item == 0.0):
+                    prepared[key] = item
+                else:
+                    prepared[key] = self.prepare(item, (*where, key))
+            return prepared
+        if kind is np.ndarray:
+            latest = self.latest.get(where[-1])
+            if latest is None or latest[0] is not value:
+                latest = self.latest[where[-1]] = (value, self.column(value, where))
+            return latest[1]
+        if kind is list or kind is tuple:
+            return [
+                item
+                if type(item) in _PLAIN_TYPES or (type(item) is float and item - item == 0.0)
+                else self.prepare(item, (*where, index))
+                for index, item in enumerate(value)
+            ]
+        if isinstance(value, float) and not math.isfinite(value):  # a numpy scalar, say
+            raise NonFiniteError(f"{_path(where)}: {value} is not a finite number")
+        return value
+
+    def column(self, value: np.ndarray, where: tuple) -> Any:
         if value.dtype.kind == "f":
-            if not np.isfinite(value).all():
+            if not self.finite(value):
                 raise NonFiniteError(f"{_path(where)}: a column holds a non-finite number")
-            if not typed and value.dtype != np.float64:
+            if not self.typed and value.dtype != np.float64:
                 # JSON numbers are read as doubles: write a float32's exact double, so that
                 # both encodings decode to the same numbers.
                 value = value.astype(np.float64)
-        if typed:
+        if self.typed:
             return typed_array(value)
+        if value.dtype.kind == "i":
+            # Written out now: an integer column is the steps that every row shares, so its
+            # text is made once and copied into each row.
+            return orjson.Fragment(orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY))
         return value if value.flags.c_contiguous else np.ascontiguousarray(value)
-    if isinstance(value, list | tuple):
-        return [
-            item if isinstance(item, _PLAIN_TYPES) else _prepare(item, typed, (*where, index))
-            for index, item in enumerate(value)
-        ]
-    if isinstance(value, float) and not math.isfinite(value):
-        raise NonFiniteError(f"{_path(where)}: {value} is not a finite number")
-    return value
+
+    def finite(self, column: np.ndarray) -> bool:
+        """Whether every element of ``column`` is finite. The engine cuts a chunk's columns as
+        rows of one matrix per column name: that matrix is checked once, for all its rows."""
+        base = column.base
+        if type(base) is np.ndarray and base.dtype == column.dtype:
+            checked = self.checked_bases.get(id(base))
+            if checked is None:  # the entry holds the base: its id is not reused meanwhile
+                checked = self.checked_bases[id(base)] = (base, _all_finite(base))
+            if checked[1]:
+                return True
+        return _all_finite(column)
 
 
 def dumps(data: Any, encoding: Encoding = "plain", where: str = "$") -> bytes:
@@ -242,8 +299,11 @@ def dumps(data: Any, encoding: Encoding = "plain", where: str = "$") -> bytes:
         NonFiniteError: a NaN or an infinity anywhere in ``data`` (named by its path, from
             ``where``).
     """
-    prepared = _prepare(data, encoding == "typed", (where,))
-    return orjson.dumps(prepared, option=orjson.OPT_SERIALIZE_NUMPY)
+    return _dumps(data, _Writer(encoding == "typed"), where)
+
+
+def _dumps(data: Any, writer: _Writer, where: str) -> bytes:
+    return orjson.dumps(writer.prepare(data, (where,)), option=orjson.OPT_SERIALIZE_NUMPY)
 
 
 def dump_result_pieces(result: dict[str, Any], encoding: Encoding = "plain") -> Iterator[bytes]:
@@ -251,8 +311,11 @@ def dump_result_pieces(result: dict[str, Any], encoding: Encoding = "plain") -> 
     interpreter for one long call, so other threads (the server's event loop) get their turn
     between rows. The rows must come last in ``result`` (as ``RunResult`` orders them)."""
     rows = result["series"]
-    head = dumps({k: v for k, v in result.items() if k != "series"}, encoding)
+    writer = _Writer(encoding == "typed")  # one writer: the rows' shared steps column once
+    head = _dumps({k: v for k, v in result.items() if k != "series"}, writer, "$")
     yield head[:-1] + (b',"series":[' if len(head) > 2 else b'"series":[')
     for index, row in enumerate(rows):
-        yield (b"," if index else b"") + dumps(row, encoding, f"$.series.{index}")
+        if index:
+            yield b","  # a piece of its own: joining it to the row would copy the row's bytes
+        yield _dumps(row, writer, f"$.series.{index}")
     yield b"]}"

@@ -127,6 +127,40 @@ def test_the_writer_refuses_non_finite_numbers_naming_where(bad):
         dumps({"x": np.array([0.0, bad])}, "typed")
 
 
+@pytest.mark.parametrize("encoding", ["plain", "typed"])
+def test_rows_cut_from_one_matrix_are_each_checked(encoding):
+    """The writer checks a matrix once for all the rows cut from it: a non-finite number in
+    one row is still found and named, and one outside the rows written is no error."""
+    bad = float("nan")
+    matrix = np.arange(12.0).reshape(4, 3)
+    rows = [{"x": matrix[i], "steps": np.arange(3)} for i in range(3)]
+    assert json.loads(dumps({"rows": rows}, "plain"))["rows"][2]["x"] == [6.0, 7.0, 8.0]
+    matrix[3, 1] = bad  # not in any row written
+    decoded(json.loads(dumps({"rows": rows}, encoding)))
+    matrix[2, 0] = bad
+    with pytest.raises(NonFiniteError, match=r"\$\.rows\.2\.x"):
+        dumps({"rows": rows}, encoding)
+    # A sum that overflows is no false alarm.
+    huge = np.full(4, np.finfo(np.float64).max)
+    assert json.loads(dumps({"x": huge}))["x"] == huge.tolist()
+
+
+@pytest.mark.parametrize("encoding", ["plain", "typed"])
+def test_the_result_written_in_pieces_is_the_result_written_at_once(encoding):
+    """The API writes whole results row by row (engine.record.dump_result_pieces), sharing
+    the rows' steps column and matrix checks across rows: the bytes are the same."""
+    from engine.record import dump_result_pieces
+
+    result = run_to_result(spec())
+    assert result["series"][0]["steps"] is result["series"][1]["steps"]  # shared, as it is cut
+    whole = dumps(result, encoding)
+    assert b"".join(dump_result_pieces(result, encoding)) == whole
+    # Each row written alone says the same as in the whole: nothing leaks between rows.
+    rows = json.loads(whole)["series"]
+    for sent, row in zip(rows, result["series"], strict=True):
+        assert json.loads(dumps(row, encoding)) == sent
+
+
 def test_each_input_is_parsed_and_validated_once_per_run(monkeypatch):
     parses, validations = [], []
     parse = landscapes.expression.parse_expression

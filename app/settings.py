@@ -29,6 +29,14 @@ class Settings(BaseSettings):
     max_row_steps: int = Field(
         Limits.max_row_steps, ge=1, description="Compute budget of one run: rows x steps."
     )
+    max_final_rows: int = Field(
+        Limits.max_final_rows, ge=1, description="Most trajectories in one 'record: final' run."
+    )
+    max_final_row_steps: int = Field(
+        Limits.max_final_row_steps,
+        ge=1,
+        description="Compute budget of one 'record: final' run (maps, sweeps): rows x steps.",
+    )
     max_instance_steps: int = Field(
         Limits.max_instance_steps,
         ge=1,
@@ -81,6 +89,8 @@ class Settings(BaseSettings):
             max_rows=self.max_rows,
             max_steps=self.max_steps,
             max_row_steps=self.max_row_steps,
+            max_final_rows=self.max_final_rows,
+            max_final_row_steps=self.max_final_row_steps,
             max_instance_steps=self.max_instance_steps,
             max_output_points=self.max_output_points,
         )

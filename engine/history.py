@@ -183,8 +183,8 @@ class History:
 
     def summaries(self) -> list[dict[str, Any]]:
         """Per row (:class:`engine.record.RowSummary`): final point and clean loss, distance to
-        the nearest global minimum, the first step within ``tolerance`` of the minimum value,
-        and the step it diverged at."""
+        the nearest global minimum and which one it is, the first step within ``tolerance`` of
+        the minimum value, and the step it diverged at."""
         plan = self.plan
         steps, R = plan.steps, len(plan.rows)
         last = self.last_valid()
@@ -202,7 +202,7 @@ class History:
         else:
             final, final_loss = self.last_point.cpu(), self.last_loss.cpu()
             reached = self.reached.cpu() if plan.minima else None
-        distance = None
+        distance = nearest = None
         if plan.minima:
             minima = torch.tensor([p for p, _ in plan.minima], dtype=final.dtype)
             if isinstance(plan.noise, DriftNoise):  # the minima have moved with the landscape
@@ -210,9 +210,10 @@ class History:
                 moved = minima[None] + torch.tensor([shifts[k] for k in at_last.tolist()])[:, None]
             else:
                 moved = minima[None].expand(R, -1, -1)
-            distance = torch.linalg.vector_norm(final[:, None] - moved, dim=2).min(dim=1).values
+            distance, nearest = torch.linalg.vector_norm(final[:, None] - moved, dim=2).min(dim=1)
         final_list, loss_list, last_list = final.tolist(), final_loss.tolist(), last.tolist()
         distance_list = distance.tolist() if distance is not None else [None] * R
+        nearest_list = nearest.tolist() if nearest is not None else [None] * R
         reached_list = reached.tolist() if reached is not None else [-1] * R
         summaries = []
         for r, row in enumerate(plan.rows):
@@ -223,6 +224,7 @@ class History:
                     "final_point": final_list[r] if ok else list(row.start),
                     "final_loss": loss_list[r] if ok else None,
                     "distance_to_minimum": distance_list[r] if ok else None,
+                    "nearest_minimum": nearest_list[r] if ok else None,
                     "steps_to_tolerance": reached_list[r] if reached_list[r] >= 0 else None,
                     "diverged_at": last_list[r] + 1 if last_list[r] < steps else None,
                 }

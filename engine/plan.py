@@ -1,8 +1,9 @@
 """A run's plan: its rows, the optimizer instances that step them, and what they run on.
 
 A run expands into rows (series x sweep values x seeds x starts). Rows that can share one
-optimizer instance form a group: a whole series when its swept hyperparameter accepts a tensor
-(one ``(n, 1)`` tensor of values, one ``step()``), one group per sweep value otherwise.
+optimizer instance form a group: a whole series when its swept hyperparameters accept tensors
+(one ``(n, 1)`` tensor of values each, one ``step()``), one group per value of a swept
+hyperparameter that does not (per run of equal values, when two are swept).
 
 The plan holds everything validation produced (the resolved landscape and its parameters, the
 parsed expression, the noise model, the filled hyperparameter models), so nothing is validated or
@@ -64,8 +65,8 @@ class Group:
     lo: int
     hi: int
     hparams: HParams
-    tensor_param: str | None = None  # the swept hyperparameter passed as an (n, 1) tensor
-    tensor_values: tuple[float, ...] = ()
+    # Swept hyperparameters passed as tensors: (name, one value per row of the group).
+    tensor_values: tuple[tuple[str, tuple[float, ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -165,25 +166,26 @@ def plan_run(spec: RunSpec, configured_device: str = "auto") -> RunPlan:
     groups: list[Group] = []
     for series_index, series in enumerate(spec.series):
         entry = series.entry
-        swept = series.sweep.param if series.sweep is not None else None
-        per_value = []
-        for value, filled in series.variants():
-            values = filled.model_dump()
+        per_variant = []
+        for swept, filled in series.variants():
             label = series.label or entry.label
-            if swept is not None:
-                label = f"{label} {swept}={value:g}"
+            if swept:
+                label = f"{label} " + " ".join(f"{k}={v:g}" for k, v in swept.items())
+            values = filled.model_dump()
             lo = len(rows)
             for seed in spec.seeds:
                 for start in starts:
                     rows.append(Row(len(rows), series_index, label, entry.id, values, seed, start))
-            per_value.append((lo, len(rows), filled, value))
-        if swept is not None and swept in entry.tensor_hparams:
-            lo, hi = per_value[0][0], per_value[-1][1]
-            rows_per_value = per_value[0][1] - per_value[0][0]
-            values = tuple(v for *_, v in per_value for _ in range(rows_per_value))
-            groups.append(Group(entry, lo, hi, per_value[0][2], swept, values))
-        else:
-            groups.extend(Group(entry, lo, hi, filled) for lo, hi, filled, _ in per_value)
+            per_variant.append((lo, len(rows), filled, swept))
+        tensors = [s.param for s in series.sweeps if s.param in entry.tensor_hparams]
+        for first, last in series.instance_runs():
+            run = per_variant[first:last]
+            lo, hi, filled = run[0][0], run[-1][1], run[0][2]
+            tensor_values = tuple(
+                (name, tuple(swept[name] for a, b, _, swept in run for _ in range(a, b)))
+                for name in tensors
+            )
+            groups.append(Group(entry, lo, hi, filled, tensor_values))
     minima = tuple((tuple(p.point), p.value) for p in landscape.global_minima(params))
     return RunPlan(
         spec=spec,

@@ -108,6 +108,10 @@ class RowSummary(_Record):
     final_point: list[float]
     final_loss: float | None = Field(description="Clean loss at the last valid point.")
     distance_to_minimum: float | None = Field(description="To the nearest global minimum.")
+    nearest_minimum: int | None = Field(
+        description="Index of that minimum in the run's landscape.global_minima (which basin "
+        "the row ended in); null when the landscape lists none."
+    )
     steps_to_tolerance: int | None = Field(
         description="First step whose loss is within 'tolerance' of the minimum value."
     )
@@ -303,7 +307,9 @@ def dumps(data: Any, encoding: Encoding = "plain", where: str = "$") -> bytes:
 
 
 def _dumps(data: Any, writer: _Writer, where: str) -> bytes:
-    return orjson.dumps(writer.prepare(data, (where,)), option=orjson.OPT_SERIALIZE_NUMPY)
+    with np.errstate(over="ignore"):  # an overflowing sum only means "check each element"
+        prepared = writer.prepare(data, (where,))
+    return orjson.dumps(prepared, option=orjson.OPT_SERIALIZE_NUMPY)
 
 
 def dump_result_pieces(result: dict[str, Any], encoding: Encoding = "plain") -> Iterator[bytes]:

@@ -11,6 +11,8 @@ Rows are expanded as series x sweep values x seeds x starts.
 
 from __future__ import annotations
 
+import itertools
+import math
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -67,6 +69,7 @@ LandscapeId = Annotated[str, Field(json_schema_extra={"enum": [e.id for e in lis
 # Hard ceilings of the schema itself; the configurable budget (Limits) is usually tighter.
 MAX_SERIES = 32
 MAX_SWEEP_VALUES = 256
+MAX_SWEEP_COMBINATIONS = 4096  # two swept hyperparameters: a 61 x 25 phase diagram fits
 MAX_SEEDS = 256
 MAX_STARTS = 65_536  # a grid of starts maps basins of attraction
 MAX_GRID_SIDE = 256
@@ -184,8 +187,21 @@ class SweepSpec(_Strict):
     values: list[FiniteFloat] = Field(min_length=1, max_length=MAX_SWEEP_VALUES)
 
 
+def contiguous_runs(keys: list[Any]) -> list[tuple[int, int]]:
+    """``[lo, hi)`` of each run of equal consecutive ``keys``: the sweep values that one
+    optimizer instance can step together (their rows are contiguous)."""
+    runs: list[tuple[int, int]] = []
+    for index, key in enumerate(keys):
+        if runs and keys[runs[-1][0]] == key:
+            runs[-1] = (runs[-1][0], index + 1)
+        else:
+            runs.append((index, index + 1))
+    return runs
+
+
 class SeriesSpec(_Strict):
-    """One optimizer with its hyperparameters, optionally swept over one of them.
+    """One optimizer with its hyperparameters, optionally swept over one of them or over the
+    product of two (``sweep`` as a list: the first varies slowest).
 
     Validation fills in the registry defaults once per sweep value: :meth:`variants` returns
     them without validating again.
@@ -196,8 +212,15 @@ class SeriesSpec(_Strict):
         default_factory=dict, description="Unspecified ones take the registry defaults."
     )
     label: str | None = Field(None, max_length=80)
-    sweep: SweepSpec | None = None
-    _variants: tuple[tuple[float | None, HParams], ...] = PrivateAttr()
+    sweep: SweepSpec | Annotated[list[SweepSpec], Field(min_length=1, max_length=2)] | None = Field(
+        None,
+        description="One hyperparameter over values, or a list of two for their product "
+        "(one row per pair, the first listed varying slowest), e.g. "
+        '[{"param": "gamma", "values": [...]}, {"param": "lr", "values": [...]}]. A '
+        "hyperparameter that accepts a tensor (the registry's tensor_hparams) is swept "
+        "within one optimizer instance.",
+    )
+    _variants: tuple[tuple[dict[str, float], HParams], ...] = PrivateAttr()
 
     @field_validator("optimizer")
     @classmethod
@@ -214,26 +237,40 @@ class SeriesSpec(_Strict):
         entry = self.entry
         if self.sweep is None:
             try:
-                self._variants = ((None, entry.parse_hparams(self.hparams)),)
+                self._variants = (({}, entry.parse_hparams(self.hparams)),)
             except ValidationError as error:
                 raise ValueError(f"hparams.{_first_error(error)}") from None
             return self
-        if self.sweep.param not in entry.hparams.model_fields:
-            fields = ", ".join(entry.hparams.model_fields)
+        # Where each sweep is, in the request: "sweep" alone, or "sweep.<index>" in the list.
+        where = ["sweep"] if isinstance(self.sweep, SweepSpec) else [f"sweep.{i}" for i in (0, 1)]
+        seen: set[str] = set()
+        for place, sweep in zip(where, self.sweeps, strict=False):
+            if sweep.param not in entry.hparams.model_fields:
+                fields = ", ".join(entry.hparams.model_fields)
+                raise ValueError(
+                    f"{place}.param: {sweep.param!r} is not a hyperparameter of {entry.id} "
+                    f"({fields})"
+                )
+            if sweep.param in seen:
+                raise ValueError(f"{place}.param: {sweep.param!r} is swept twice")
+            seen.add(sweep.param)
+        combinations = math.prod(len(sweep.values) for sweep in self.sweeps)
+        if combinations > MAX_SWEEP_COMBINATIONS:
             raise ValueError(
-                f"sweep.param: {self.sweep.param!r} is not a hyperparameter of {entry.id} "
-                f"({fields})"
+                f"sweep: {combinations} combinations of values exceed {MAX_SWEEP_COMBINATIONS}"
             )
         variants = []
-        for index, value in enumerate(self.sweep.values):
+        for indices in itertools.product(*(range(len(s.values)) for s in self.sweeps)):
+            swept = {s.param: s.values[i] for s, i in zip(self.sweeps, indices, strict=True)}
             try:
-                filled = entry.parse_hparams({**self.hparams, self.sweep.param: value})
+                filled = entry.parse_hparams({**self.hparams, **swept})
             except ValidationError as error:
                 first = error.errors()[0]
-                if first["loc"][:1] == (self.sweep.param,):
-                    raise ValueError(f"sweep.values.{index}: {first['msg']}") from None
+                for place, sweep, index in zip(where, self.sweeps, indices, strict=False):
+                    if first["loc"][:1] == (sweep.param,):
+                        raise ValueError(f"{place}.values.{index}: {first['msg']}") from None
                 raise ValueError(f"hparams.{_first_error(error)}") from None
-            variants.append((value, filled))
+            variants.append((swept, filled))
         self._variants = tuple(variants)
         return self
 
@@ -241,10 +278,23 @@ class SeriesSpec(_Strict):
     def entry(self) -> OptimizerEntry:
         return get_optimizer(self.optimizer)
 
-    def variants(self) -> tuple[tuple[float | None, HParams], ...]:
-        """``(swept value, filled hyperparameters)`` per sweep value; ``(None, ...)`` once
-        without a sweep."""
+    @property
+    def sweeps(self) -> tuple[SweepSpec, ...]:
+        """The swept hyperparameters, first varying slowest (none without a sweep)."""
+        if self.sweep is None:
+            return ()
+        return (self.sweep,) if isinstance(self.sweep, SweepSpec) else tuple(self.sweep)
+
+    def variants(self) -> tuple[tuple[dict[str, float], HParams], ...]:
+        """``(swept values by name, filled hyperparameters)`` per combination of sweep values,
+        the first sweep varying slowest; ``({}, ...)`` once without a sweep."""
         return self._variants
+
+    def instance_runs(self) -> list[tuple[int, int]]:
+        """``[lo, hi)`` ranges of :meth:`variants` that one optimizer instance steps: values of
+        hyperparameters that accept a tensor share an instance; the others need one each."""
+        fixed = [s.param for s in self.sweeps if s.param not in self.entry.tensor_hparams]
+        return contiguous_runs([tuple(swept[p] for p in fixed) for swept, _ in self._variants])
 
 
 class RunSpec(_Strict):
@@ -326,12 +376,7 @@ class RunSpec(_Strict):
     def instance_count(self) -> int:
         """Optimizer instances: one per series, or one per sweep value when the swept
         hyperparameter cannot be a tensor (each costs a Python step() call per step)."""
-        return sum(
-            len(s.variants())
-            if s.sweep is not None and s.sweep.param not in s.entry.tensor_hparams
-            else 1
-            for s in self.series
-        )
+        return sum(len(s.instance_runs()) for s in self.series)
 
     def output_points(self) -> int:
         """Points a full record sends: every row's decimated steps (none for 'final')."""
@@ -348,6 +393,10 @@ class Limits:
     max_rows: int = 65_536
     max_steps: int = 20_000
     max_row_steps: int = 4_000_000  # rows x steps
+    # A 'record: final' run (a map, a sweep) keeps a few vectors and sends one summary per row,
+    # so only computing time bounds it: four 256 x 256 maps of 500 steps (~10 s on 2 cores).
+    max_final_rows: int = 262_144
+    max_final_row_steps: int = 134_217_728
     # Python work: each instance's step() costs ~75 us whatever its rows (64 instances x 5000
     # steps is ~25 s on a 2-core machine).
     max_instance_steps: int = 320_000
@@ -366,26 +415,30 @@ class BudgetError(ValueError):
 def check_budget(spec: RunSpec, limits: Limits) -> None:
     """Raise BudgetError when the run would exceed ``limits``."""
     rows = spec.row_count()
+    final = spec.record == "final"
+    max_rows = limits.max_final_rows if final else limits.max_rows
+    max_row_steps = limits.max_final_row_steps if final else limits.max_row_steps
+    budget = "the budget of 'record: final' runs" if final else "the budget"
     if spec.steps > limits.max_steps:
         raise BudgetError(("steps",), f"steps must be at most {limits.max_steps}")
-    if rows > limits.max_rows:
+    if rows > max_rows:
         raise BudgetError(
             ("series",),
             f"{rows} rows (series x sweep values x seeds x starts) exceed the limit of "
-            f"{limits.max_rows}",
+            f"{max_rows}" + (" for 'record: final' runs" if final else ""),
         )
-    if rows * spec.steps > limits.max_row_steps:
+    if rows * spec.steps > max_row_steps:
         raise BudgetError(
             ("steps",),
-            f"{rows} rows x {spec.steps} steps = {rows * spec.steps} exceed the budget of "
-            f"{limits.max_row_steps} row-steps",
+            f"{rows} rows x {spec.steps} steps = {rows * spec.steps} exceed {budget} of "
+            f"{max_row_steps} row-steps",
         )
     evaluations = 1 + spec.noise_model.extra_evaluations
-    if evaluations > 1 and rows * spec.steps * evaluations > limits.max_row_steps:
+    if evaluations > 1 and rows * spec.steps * evaluations > max_row_steps:
         raise BudgetError(
             ("noise",),
             f"{rows} rows x {spec.steps} steps x {evaluations} gradient evaluations per step "
-            f"(the noise model's) exceed the budget of {limits.max_row_steps} row-steps",
+            f"(the noise model's) exceed {budget} of {max_row_steps} row-steps",
         )
     instances = spec.instance_count()
     if instances * spec.steps > limits.max_instance_steps:

@@ -109,11 +109,10 @@ def run_events(
     params, optimizers = [], []
     for group in plan.groups:
         p = starts[group.lo : group.hi].clone().requires_grad_()
-        tensors = {}
-        if group.tensor_param is not None:
-            tensors[group.tensor_param] = torch.tensor(
-                group.tensor_values, dtype=dtype, device=device
-            )[:, None]
+        tensors = {
+            name: torch.tensor(values, dtype=dtype, device=device)[:, None]
+            for name, values in group.tensor_values
+        }
         optimizers.append(group.entry.build([p], group.hparams, independent_rows=True, **tensors))
         params.append(p)
     # AdaHessian-like optimizers get their Hessian diagonal from the engine (reproducible per

@@ -187,6 +187,13 @@ def with_(path: tuple, value) -> dict:
             ["body", "series", 0, "sweep", "values", 1],
         ),
         (with_(("series", 0, "sweep", "param"), "nope"), ["body", "series", 0, "sweep", "param"]),
+        (
+            with_(
+                ("series", 0, "sweep"),
+                [{"param": "gamma", "values": [0, 1]}, {"param": "lr", "values": [0.1, -1]}],
+            ),
+            ["body", "series", 0, "sweep", 1, "values", 1],
+        ),
         (with_(("start",), [float("nan"), 1.0]), ["body", "start", 0]),
         (with_(("steps",), 0), ["body", "steps"]),
         (with_(("steps",), 20_001), ["body", "steps"]),  # over the configured max_steps

@@ -42,12 +42,14 @@ With `Accept: text/event-stream` the run is streamed as server-sent events, each
 - `meta` (once, first; schema `RunMeta`): `rows` (row, series, label, optimizer, hparams, seed,
   start) and what the numbers are computed with (`steps`, `record`, `landscape`, `noise`,
   `clip_grad_norm`, `tolerance`, `dtype`, `device`, `versions`).
+- `preview` (once, only for a `record: final` run over a grid of starts of 16 x 16 or more;
+  `Preview`): `rows`, the summaries of every 4th start along each axis, a coarse map sent first.
 - `chunk` (many; `Chunk`): `from_step`, `to_step` (half-open range of steps covered) and `rows`,
   each `{row, steps, x, y, loss, grad_norm}`: the columns of that row's points in the range
   (decimated for long runs; a row's last valid point is always sent; a stopped row sends nothing
   further). A `record: final` run's chunks carry no rows: they report progress.
 - `done` (once, last; `Done`): `rows`, each `{row, final_point, final_loss,
-  distance_to_minimum, steps_to_tolerance, diverged_at}`.
+  distance_to_minimum, nearest_minimum, steps_to_tolerance, diverged_at}`.
 - `error` (instead of `done`; `RunError`): `{detail}`, e.g. when the run passes the time limit.
 
 Columns are JSON numbers, or with `?encoding=typed` `{"dtype", "bdata"}` typed arrays (as

@@ -220,7 +220,7 @@ class History:
             ok = bool(valid[r])
             summaries.append(
                 {
-                    "row": r,
+                    "row": row.index,
                     "final_point": final_list[r] if ok else list(row.start),
                     "final_loss": loss_list[r] if ok else None,
                     "distance_to_minimum": distance_list[r] if ok else None,

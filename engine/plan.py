@@ -12,6 +12,7 @@ parsed again while the run steps.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,16 +21,29 @@ from typing import Any
 
 import torch
 
-from engine.spec import RunSpec
+from engine.spec import RunSpec, StartsGrid
 from landscapes import Landscape
 from landscapes.noise import NoiseModel
 from optimizers.registry import HParams, OptimizerEntry
 
-__all__ = ["CUDA_MIN_ROWS", "Group", "Row", "RunPlan", "choose_device", "plan_run", "versions"]
+__all__ = [
+    "CUDA_MIN_ROWS",
+    "PREVIEW_STRIDE",
+    "Group",
+    "Row",
+    "RunPlan",
+    "choose_device",
+    "plan_run",
+    "versions",
+]
 
 # 'auto' moves a run to CUDA (when present) from this many rows on: below it, launch latency
 # dominates and the CPU is faster.
 CUDA_MIN_ROWS = 4096
+# A 'record: final' run over a grid of at least PREVIEW_MIN_SIDE starts a side streams a coarse
+# map first: every PREVIEW_STRIDE-th start along each axis (1/16 of the rows).
+PREVIEW_MIN_SIDE = 16
+PREVIEW_STRIDE = 4
 
 
 @dataclass(frozen=True)
@@ -90,6 +104,44 @@ class RunPlan:
     def best_value(self) -> float | None:
         """The global minimum value f*, the target of 'steps to tolerance' (None: unknown)."""
         return min((v for _, v in self.minima), default=None)
+
+    def preview_rows(self) -> list[int]:
+        """The rows of the coarse map a big ``record: final`` grid run streams first (every
+        ``PREVIEW_STRIDE``-th start along both axes, for every series, value and seed), or none
+        for other runs."""
+        starts = self.spec.starts
+        if self.spec.record != "final" or not isinstance(starts, StartsGrid):
+            return []
+        nx, ny = starts.grid.x[2], starts.grid.y[2]
+        if min(nx, ny) < PREVIEW_MIN_SIDE:
+            return []
+        coarse = {
+            j * nx + i for j in range(0, ny, PREVIEW_STRIDE) for i in range(0, nx, PREVIEW_STRIDE)
+        }
+        per_start = nx * ny  # rows run through the starts fastest
+        return [row.index for row in self.rows if row.index % per_start in coarse]
+
+    def subset(self, indices: list[int]) -> RunPlan:
+        """The same run restricted to the rows ``indices`` (ascending), each group keeping its
+        rows and their tensor values: the rows' numbers equal their numbers in the whole run
+        (rows are independent), and rows keep their indices."""
+        wanted = set(indices)
+        groups = []
+        for group in self.groups:
+            kept = [i for i in range(group.lo, group.hi) if i in wanted]
+            if not kept:
+                continue
+            lo = sum(1 for i in indices if i < group.lo)
+            tensors = tuple(
+                (name, tuple(values[i - group.lo] for i in kept))
+                for name, values in group.tensor_values
+            )
+            groups.append(
+                dataclasses.replace(group, lo=lo, hi=lo + len(kept), tensor_values=tensors)
+            )
+        return dataclasses.replace(
+            self, rows=tuple(self.rows[i] for i in indices), groups=tuple(groups)
+        )
 
     def describe(self) -> dict[str, Any]:
         """The ``meta`` event (``RunMeta`` in engine/record.py): every row, and what the numbers

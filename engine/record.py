@@ -36,6 +36,7 @@ __all__ = [
     "Done",
     "Encoding",
     "NonFiniteError",
+    "Preview",
     "RowInfo",
     "RowResult",
     "RowSummary",
@@ -164,6 +165,14 @@ class Chunk(_Record):
     from_step: int
     to_step: int
     rows: list[ChunkRow]
+
+
+class Preview(_Record):
+    """A ``preview`` event (streamed ``record: final`` runs over a grid of starts 16 x 16 or
+    larger, before the chunks): the summaries of every 4th start along each axis, a coarse map
+    whose cells are exact (``done`` repeats them among all the rows)."""
+
+    rows: list[RowSummary]
 
 
 class Done(_Record):

@@ -50,10 +50,11 @@ _HUTCHINSON_STREAM = 101  # counter-based random stream of AdaHessian's probes
 
 @dataclass(frozen=True)
 class RunEvent:
-    """``kind`` is 'meta', 'chunk' or 'done'; ``data`` follows engine/record.py's ``RunMeta``,
-    ``Chunk`` and ``Done``, with numpy arrays for columns (finite numbers only)."""
+    """``kind`` is 'meta', 'preview', 'chunk' or 'done'; ``data`` follows engine/record.py's
+    ``RunMeta``, ``Preview``, ``Chunk`` and ``Done``, with numpy arrays for columns (finite
+    numbers only)."""
 
-    kind: Literal["meta", "chunk", "done"]
+    kind: Literal["meta", "preview", "chunk", "done"]
     data: dict[str, Any]
 
 
@@ -96,14 +97,30 @@ def run_events(
     stream: bool = True,
     chunk_seconds: float = CHUNK_SECONDS,
 ) -> Iterator[RunEvent]:
-    """Run ``plan``, yielding ``meta``, then ``chunk``s (when ``stream``), then ``done``.
+    """Run ``plan``, yielding ``meta``, then ``chunk``s (when ``stream``), then ``done``; a
+    streamed ``record: final`` run over a big grid of starts sends a ``preview`` (the coarse
+    map's summaries, see :meth:`RunPlan.preview_rows`) before its chunks.
 
     Setting ``cancel`` (or closing the generator) stops the run before its next step.
     """
+    yield RunEvent("meta", plan.describe())
+    coarse = plan.preview_rows() if stream and math.isfinite(chunk_seconds) else []
+    if coarse:
+        preview = None
+        for event in _step_rows(plan.subset(coarse), cancel, stream=False, chunk_seconds=math.inf):
+            preview = event.data if event.kind == "done" else preview
+        if preview is None:  # cancelled
+            return
+        yield RunEvent("preview", preview)
+    yield from _step_rows(plan, cancel, stream=stream, chunk_seconds=chunk_seconds)
+
+
+def _step_rows(
+    plan: RunPlan, cancel: threading.Event | None, *, stream: bool, chunk_seconds: float
+) -> Iterator[RunEvent]:
+    """The step loop of :func:`run_events`: ``chunk``s (when ``stream``), then ``done``."""
     spec, dtype, device = plan.spec, plan.dtype, plan.device
     steps = spec.steps
-    yield RunEvent("meta", plan.describe())
-
     starts = torch.tensor([row.start for row in plan.rows], dtype=dtype, device=device)
     seeds = torch.tensor([row.seed for row in plan.rows], dtype=torch.int64, device=device)
     params, optimizers = [], []
@@ -224,12 +241,12 @@ class RunFailedError(RuntimeError):
 
     @classmethod
     def of_group(cls, plan: RunPlan, group, step: int, error: Exception) -> RunFailedError:
-        first = plan.rows[group.lo]
+        first, last = plan.rows[group.lo], plan.rows[group.hi - 1]
         return cls(
-            f"{first.label} (rows {group.lo}-{group.hi - 1}) failed at step {step}: "
+            f"{first.label} (rows {first.index}-{last.index}) failed at step {step}: "
             f"{type(error).__name__}: {error}",
             step,
-            (group.lo, group.hi),
+            (first.index, last.index + 1),
             first.series,
         )
 

@@ -102,8 +102,8 @@ def _sse(kind: str, payload: bytes) -> bytes:
                 "text/event-stream": {
                     "schema": {
                         "type": "string",
-                        "description": "Events whose data follow RunMeta, Chunk, Done and "
-                        "RunError.",
+                        "description": "Events whose data follow RunMeta, Preview, Chunk, "
+                        "Done and RunError.",
                     }
                 }
             },

@@ -144,6 +144,7 @@ def component_validator(name: str) -> jsonschema.Draft202012Validator:
 
 EVENT_SCHEMAS = {
     "meta": component_validator("RunMeta"),
+    "preview": component_validator("Preview"),
     "chunk": component_validator("Chunk"),
     "done": component_validator("Done"),
     "error": component_validator("RunError"),
@@ -170,7 +171,7 @@ def check_event_stream(text: str) -> None:
     assert kinds, "an empty stream"
     assert kinds[-1] in ("done", "error"), f"the stream does not end in done or error: {kinds}"
     assert kinds[0] == "meta" or kinds == ["error"], f"the stream does not start with meta: {kinds}"
-    assert set(kinds[1:-1]) <= {"chunk"}, f"unexpected events in the stream: {kinds}"
+    assert set(kinds[1:-1]) <= {"preview", "chunk"}, f"unexpected events in the stream: {kinds}"
     for kind, data in events:
         payload = finite_json(data)
         EVENT_SCHEMAS[kind].validate(payload)

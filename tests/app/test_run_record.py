@@ -29,7 +29,13 @@ RUN = {
     ],
 }  # fmt: skip
 TYPED = {"f8": "<f8", "f4": "<f4", "i4": "<i4"}
-EVENT_SCHEMAS = {"meta": "RunMeta", "chunk": "Chunk", "done": "Done", "error": "RunError"}
+EVENT_SCHEMAS = {
+    "meta": "RunMeta",
+    "preview": "Preview",
+    "chunk": "Chunk",
+    "done": "Done",
+    "error": "RunError",
+}
 
 
 def decoded(value):
@@ -95,6 +101,30 @@ def test_every_streamed_event_is_valid_against_the_openapi_schema(server, encodi
     assert [kind for kind, _ in events][:: len(events) - 1] == ["meta", "done"]
     for kind, data in events:
         validator(openapi, EVENT_SCHEMAS[kind]).validate(data)
+
+
+def test_a_big_map_streams_a_coarse_preview_first_valid_against_the_schema(server):
+    url, openapi = server
+    run = {
+        "landscape": {"id": "himmelblau"},
+        "steps": 30,
+        "record": "final",
+        "starts": {"grid": {"x": [-4, 4, 17], "y": [-4, 4, 16]}},
+        "series": [{"optimizer": "adam", "hparams": {"lr": 0.1}}],
+    }
+    with httpx.stream("POST", f"{url}/api/runs", json=run, headers=SSE, timeout=60) as response:
+        events = list(sse_events(response.iter_lines()))
+    kinds = [kind for kind, _ in events]
+    assert kinds[:2] == ["meta", "preview"]
+    assert kinds[-1] == "done"
+    for kind, data in events:
+        validator(openapi, EVENT_SCHEMAS[kind]).validate(data)
+    preview, done = events[1][1]["rows"], events[-1][1]["rows"]
+    # Every 4th start along both axes (x fastest): 5 x 4 of the 17 x 16 starts, exact.
+    assert [row["row"] for row in preview] == [
+        j * 17 + i for j in range(0, 16, 4) for i in range(0, 17, 4)
+    ]
+    assert all(row == done[row["row"]] for row in preview)
 
 
 def test_typed_and_plain_answers_decode_to_identical_numbers(server):

@@ -29,7 +29,7 @@ from pydantic import ValidationError
 
 from app.errors import problem
 from app.presets import UnknownPresetError, get_preset, list_presets
-from app.render import DEFAULT_RESOLUTION, build_figure, write_standalone_html
+from app.render import DEFAULT_RESOLUTION, build_figure, build_final_figure, write_standalone_html
 from app.settings import Settings
 from engine import (
     BudgetError,
@@ -271,7 +271,13 @@ def render(args: argparse.Namespace) -> int:
     spec, title, stem = _render_source(args.source)
     output = args.output or Path(f"{stem}.html")
     result = execute(plan_within_budget(spec, args.device), _progress_wanted(args))
-    figure = build_figure(spec, result, title=args.title or title, resolution=args.resolution)
+    if spec.record == "final":
+        try:
+            figure = build_final_figure(spec, result, title=args.title or title)
+        except ValueError as error:
+            raise CliError(str(error)) from None
+    else:
+        figure = build_figure(spec, result, title=args.title or title, resolution=args.resolution)
     try:
         size = write_standalone_html(figure, output, file_stem=output.stem)
     except OSError as error:

@@ -18,10 +18,12 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from engine import RunSpec
+from engine.maps import CellGrid, phase_diagram, start_maps
+from engine.spec import StartsGrid
 from landscapes import sample_surface
 from optimizers.registry import get_optimizer
 
-__all__ = ["DEFAULT_RESOLUTION", "build_figure", "write_standalone_html"]
+__all__ = ["DEFAULT_RESOLUTION", "build_figure", "build_final_figure", "write_standalone_html"]
 
 # Contour grid per axis: smooth at figure size, and ~1 MB of JSON at most.
 DEFAULT_RESOLUTION = 200
@@ -278,3 +280,164 @@ def write_standalone_html(figure: go.Figure, path: Path, *, file_stem: str) -> i
     }
     figure.write_html(path, include_plotlyjs=True, full_html=True, config=config)
     return path.stat().st_size
+
+
+# --- maps and phase diagrams (record: final runs) ---------------------------------------------
+
+# Plotted loss gaps are clamped here on the log colour scale (an exact hit would be -inf).
+GAP_FLOOR = 1e-16
+NO_VALUE_GREY = "#9e9e9e"
+
+
+def _log_gap(grid: CellGrid) -> tuple[np.ndarray, str]:
+    """log10 of the loss gap to the minimum (or of the loss when no minimum is known)."""
+    values = (
+        grid.values["gap"] if not np.isnan(grid.values["gap"]).all() else grid.values["final_loss"]
+    )
+    title = "log₁₀(final loss − f*)" if values is grid.values["gap"] else "log₁₀(final loss)"
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logged = np.log10(np.maximum(values, GAP_FLOOR))
+    return np.where(np.isfinite(logged), logged, np.nan), title
+
+
+def build_cells_figure(
+    spec: RunSpec, result: dict[str, Any], grids: list[CellGrid], *, title: str
+) -> go.Figure:
+    """Heat maps side by side, one column per grid, one row per metric, shared colour scales:
+    the final loss (log; diverged cells left blank), the median steps to tolerance among rows
+    that reached it (blank where none did), and, with several global minima, which one each
+    cell ends nearest to."""
+    minima = result["landscape"]["global_minima"]
+    metrics = ["loss", "steps"] + (["basin"] if len(minima) > 1 else [])
+    figure = make_subplots(
+        rows=len(metrics),
+        cols=len(grids),
+        subplot_titles=[grid.label for grid in grids] + [""] * (len(grids) * (len(metrics) - 1)),
+        horizontal_spacing=0.04,
+        vertical_spacing=0.08,
+    )
+    logged = [_log_gap(grid) for grid in grids]
+    lows = [np.nanmin(v) for v, _ in logged if not np.isnan(v).all()]
+    highs = [np.nanmax(v) for v, _ in logged if not np.isnan(v).all()]
+    loss_range = (min(lows), max(highs)) if lows else (0.0, 1.0)
+    basin_colours = SERIES_PALETTE[: max(len(minima), 1)]
+    for column, (grid, (log_gap, loss_title)) in enumerate(zip(grids, logged, strict=True), 1):
+        lo, hi = grid.spread.get("final_loss", (grid.values["final_loss"],) * 2)
+        hover = np.dstack([grid.values["final_loss"], grid.values["steps_to_tolerance"],
+                           grid.values["reached"] * 100, lo, hi])  # fmt: skip
+        common = {"x": grid.x, "y": grid.y, "customdata": hover, "hoverongaps": False}
+        template = (
+            f"{grid.x_name} %{{x:.4g}}, {grid.y_name} %{{y:.4g}}<br>"
+            "final loss %{customdata[0]:.4g} (min %{customdata[3]:.3g}, "
+            "max %{customdata[4]:.3g})<br>steps to tolerance "
+            "%{customdata[1]:.0f} (%{customdata[2]:.0f}% reached)<extra></extra>"
+        )
+        figure.add_trace(
+            go.Heatmap(
+                z=log_gap, zmin=loss_range[0], zmax=loss_range[1], colorscale="Viridis",
+                coloraxis=None, showscale=column == 1, hovertemplate=template,
+                colorbar={"title": {"text": loss_title, "side": "right"}, "len": 1 / len(metrics),
+                          "y": 1 - 0.5 / len(metrics), "thickness": 12},
+                **common,
+            ),
+            row=1, col=column,
+        )  # fmt: skip
+        figure.add_trace(
+            go.Heatmap(
+                z=grid.values["steps_to_tolerance"], colorscale="Cividis", zmin=0,
+                zmax=result["steps"], showscale=column == 1, hovertemplate=template,
+                colorbar={"title": {"text": "steps to tolerance", "side": "right"},
+                          "len": 1 / len(metrics), "y": 1 - 1.5 / len(metrics), "thickness": 12},
+                **common,
+            ),
+            row=2, col=column,
+        )  # fmt: skip
+        if "basin" in metrics:
+            count = len(minima)
+            # A categorical scale: minimum k is the k-th colour, flat over [k, k + 1).
+            scale = [
+                [edge, basin_colours[k]]
+                for k in range(count)
+                for edge in (k / count, (k + 1) / count)
+            ]
+            figure.add_trace(
+                go.Heatmap(
+                    z=grid.values["nearest_minimum"], zmin=-0.5, zmax=count - 0.5,
+                    colorscale=scale, showscale=column == 1, hovertemplate=template,
+                    colorbar={"title": {"text": "nearest minimum", "side": "right"},
+                              "tickvals": list(range(count)),
+                              "ticktext": [f"({m['point'][0]:.3g}, {m['point'][1]:.3g})"
+                                           for m in minima],
+                              "len": 1 / len(metrics), "y": 0.5 / len(metrics), "thickness": 12},
+                    **common,
+                ),
+                row=3, col=column,
+            )  # fmt: skip
+    for column, grid in enumerate(grids, 1):
+        for row in range(1, len(metrics) + 1):
+            log_x = grid.x_name != "x" and min(grid.x) > 0 and max(grid.x) / min(grid.x) > 20
+            figure.update_xaxes(
+                title_text=grid.x_name if row == len(metrics) else None,
+                type="log" if log_x else None,
+                row=row,
+                col=column,
+            )
+            figure.update_yaxes(
+                title_text=grid.y_name if column == 1 else None, row=row, col=column
+            )
+    figure.update_layout(
+        title={"text": title},
+        height=330 * len(metrics) + 120,
+        width=max(700, 380 * len(grids) + 160),
+        template="plotly_white",
+        # A cell without a value shows the background: diverged (loss, basin) or never within
+        # tolerance (steps); a darker grey than any colour of the scales, said in the note.
+        plot_bgcolor=NO_VALUE_GREY,
+        meta={
+            "spec": spec.model_dump(mode="json", exclude_unset=True),
+            "versions": result["versions"],
+        },
+        annotations=[
+            *figure.layout.annotations,
+            _footnote(result),
+            {
+                "text": "grey: diverged (final loss, nearest minimum), never within tolerance "
+                f"(steps, tolerance {result['tolerance']:g});<br>cells are medians over seeds"
+                + (" and starts" if not isinstance(spec.starts, StartsGrid) else ""),
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0,
+                "y": 1.0,
+                "yshift": 42,
+                "showarrow": False,
+                "xanchor": "left",
+                "font": {"size": 12},
+            },
+        ],
+    )
+    return figure
+
+
+def build_final_figure(
+    spec: RunSpec, result: dict[str, Any], *, title: str | None = None
+) -> go.Figure:
+    """The picture of a ``record: final`` run: maps when its starts are a grid, else the phase
+    diagram of every series swept over two hyperparameters.
+
+    Raises:
+        ValueError: the run has neither (nothing to draw from summaries alone).
+    """
+    landscape, _ = spec.landscape.resolve()
+    if isinstance(spec.starts, StartsGrid):
+        grids = start_maps(spec, result)
+        default = f"{landscape.label}: where each start ends, {result['steps']} steps"
+    else:
+        swept = [i for i, series in enumerate(spec.series) if len(series.sweeps) == 2]
+        if not swept:
+            raise ValueError(
+                "record: a 'final' run draws as maps (starts as a grid) or phase diagrams (a "
+                "series swept over two hyperparameters); this run has neither"
+            )
+        grids = [phase_diagram(spec, result, i) for i in swept]
+        default = f"{landscape.label}: final loss over two hyperparameters, {result['steps']} steps"
+    return build_cells_figure(spec, result, grids, title=title or default)

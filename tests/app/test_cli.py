@@ -164,6 +164,53 @@ def test_render_writes_standalone_html_with_the_data(spec_file, tmp_path, capsys
     assert re.search(r'"showSendToCloud": ?false', rest)  # no button that uploads the figure
 
 
+MAP_SPEC = {
+    "landscape": {"id": "himmelblau"},
+    "steps": 60,
+    "record": "final",
+    "starts": {"grid": {"x": [-4, 4, 6], "y": [-4, 4, 5]}},
+    "series": [{"optimizer": "sgd", "hparams": {"lr": 0.01}}, {"optimizer": "adam"}],
+}
+PHASE_SPEC = {
+    "landscape": {"id": "rosenbrock"},
+    "steps": 60,
+    "record": "final",
+    "series": [
+        {
+            "optimizer": "anon",
+            "sweep": [
+                {"param": "gamma", "values": [0, 1]},
+                {"param": "lr", "values": [1e-3, 1e-2]},
+            ],
+        }
+    ],
+}
+
+
+@pytest.mark.parametrize(("spec", "panels"), [(MAP_SPEC, 2 * 3), (PHASE_SPEC, 1 * 2)])
+def test_render_draws_maps_and_phase_diagrams_of_final_runs(spec, panels, tmp_path, capsys):
+    """Maps: one column per series, rows final loss, steps to tolerance and (Himmelblau's four
+    minima) the basin; a phase diagram: loss and steps over the two hyperparameters."""
+    path, output = tmp_path / "spec.json", tmp_path / "cells.html"
+    path.write_text(json.dumps(spec))
+    assert main(["render", str(path), "-o", str(output)]) == 0
+    html = output.read_text(encoding="utf-8")
+    start = html.index("Plotly.newPlot(")
+    data, _ = json.JSONDecoder().raw_decode(html, html.index("[", start))
+    heatmaps = [trace for trace in data if trace["type"] == "heatmap"]
+    assert len(heatmaps) == panels
+    if spec is PHASE_SPEC:
+        assert heatmaps[0]["x"] == [1e-3, 1e-2]
+        assert heatmaps[0]["y"] == [0, 1]
+
+
+def test_render_refuses_a_final_run_with_nothing_to_draw(tmp_path, capsys):
+    path = tmp_path / "spec.json"
+    path.write_text(json.dumps({**SPEC, "record": "final"}))
+    assert main(["render", str(path), "-o", str(tmp_path / "x.html")]) == 2
+    assert "maps (starts as a grid) or phase diagrams" in capsys.readouterr().err
+
+
 def test_render_list_shows_the_presets_of_the_page(capsys):
     assert main(["render", "--list"]) == 0
     lines = capsys.readouterr().out.splitlines()

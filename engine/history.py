@@ -113,7 +113,7 @@ class History:
             self.last_loss, self.last_point = loss, points.detach().clone()
         else:
             self.last_loss = torch.where(stopped, self.last_loss, loss)
-            self.last_point = torch.where(stopped[:, None], self.last_point, points)
+            self.last_point = torch.where(stopped[:, None], self.last_point, points.detach())
         if self.plan.best_value is not None:
             close = (loss - self.plan.best_value).abs() <= self.plan.spec.tolerance
             if stopped is not None:
@@ -200,24 +200,27 @@ class History:
                 close &= torch.arange(steps + 1)[:, None] <= last[None, :]
                 reached = torch.where(close.any(dim=0), close.to(torch.int8).argmax(dim=0), -1)
         else:
-            final, final_loss = self.last_point.cpu(), self.last_loss.cpu()
+            final, final_loss = self.last_point.detach().cpu(), self.last_loss.detach().cpu()
             reached = self.reached.cpu() if plan.minima else None
         distance = nearest = None
         if plan.minima:
             minima = torch.tensor([p for p, _ in plan.minima], dtype=final.dtype)
             if isinstance(plan.noise, DriftNoise):  # the minima have moved with the landscape
-                shifts = {k: plan.noise.offset(k) for k in set(at_last.tolist())}
-                moved = minima[None] + torch.tensor([shifts[k] for k in at_last.tolist()])[:, None]
+                at = at_last.numpy().tolist()
+                shifts = {k: plan.noise.offset(k) for k in set(at)}
+                moved = minima[None] + torch.tensor([shifts[k] for k in at])[:, None]
             else:
                 moved = minima[None].expand(R, -1, -1)
             distance, nearest = torch.linalg.vector_norm(final[:, None] - moved, dim=2).min(dim=1)
-        final_list, loss_list, last_list = final.tolist(), final_loss.tolist(), last.tolist()
-        distance_list = distance.tolist() if distance is not None else [None] * R
-        nearest_list = nearest.tolist() if nearest is not None else [None] * R
-        reached_list = reached.tolist() if reached is not None else [-1] * R
+        # Through numpy: its tolist is many times faster than torch's at a map's 65,536 rows.
+        final_list, loss_list = final.numpy().tolist(), final_loss.numpy().tolist()
+        last_list, valid_list = last.numpy().tolist(), valid.numpy().tolist()
+        distance_list = distance.numpy().tolist() if distance is not None else [None] * R
+        nearest_list = nearest.numpy().tolist() if nearest is not None else [None] * R
+        reached_list = reached.numpy().tolist() if reached is not None else [-1] * R
         summaries = []
         for r, row in enumerate(plan.rows):
-            ok = bool(valid[r])
+            ok = valid_list[r]
             summaries.append(
                 {
                     "row": row.index,

@@ -74,6 +74,7 @@ class History:
     last_point: torch.Tensor | None = None
     last_loss: torch.Tensor | None = None
     reached: torch.Tensor | None = None
+    loss_sum: torch.Tensor | None = None  # the clean losses so far (0 once a row stopped)
     done_steps: int = 0  # points [0, done_steps) have their loss (and gradient norm)
     emitted: int = 0  # points [0, emitted) were handed out as columns
     kept: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
@@ -83,6 +84,7 @@ class History:
         steps, rows = plan.steps, len(plan.rows)
         history = cls(plan, Stops(rows, steps, plan.device), full=plan.spec.record == "full")
         dtype, device = plan.dtype, plan.device
+        history.loss_sum = torch.zeros(rows, dtype=dtype, device=device)
         if history.full:
             history.positions = torch.empty(steps + 1, rows, 2, dtype=dtype, device=device)
             history.losses = torch.empty(steps + 1, rows, dtype=dtype, device=device)
@@ -104,6 +106,8 @@ class History:
 
     def record_loss(self, step: int, loss: torch.Tensor, points: torch.Tensor) -> None:
         """The clean loss at ``points`` (after ``step`` steps), already masked."""
+        # Summed step by step in both records, so both give the same mean to the last bit.
+        self.loss_sum += loss
         if self.full:
             self.losses[step].copy_(loss)
             return
@@ -215,6 +219,8 @@ class History:
         # Through numpy: its tolist is many times faster than torch's at a map's 65,536 rows.
         final_list, loss_list = final.numpy().tolist(), final_loss.numpy().tolist()
         last_list, valid_list = last.numpy().tolist(), valid.numpy().tolist()
+        # A stopped row's losses are 0 from its stop on: the sum is over its valid points.
+        mean_list = (self.loss_sum.cpu() / (last + 1).clamp(min=1)).numpy().tolist()
         distance_list = distance.numpy().tolist() if distance is not None else [None] * R
         nearest_list = nearest.numpy().tolist() if nearest is not None else [None] * R
         reached_list = reached.numpy().tolist() if reached is not None else [-1] * R
@@ -226,6 +232,7 @@ class History:
                     "row": row.index,
                     "final_point": final_list[r] if ok else list(row.start),
                     "final_loss": loss_list[r] if ok else None,
+                    "mean_loss": mean_list[r] if ok else None,
                     "distance_to_minimum": distance_list[r] if ok else None,
                     "nearest_minimum": nearest_list[r] if ok else None,
                     "steps_to_tolerance": reached_list[r] if reached_list[r] >= 0 else None,

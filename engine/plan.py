@@ -95,6 +95,7 @@ class RunPlan:
     dtype: torch.dtype
     device: torch.device
     minima: tuple[tuple[tuple[float, float], float], ...]  # ((x, y), f)
+    tuning: dict[str, Any] | None = None  # a tuned run's choices (engine/tune.py), once made
 
     @property
     def steps(self) -> int:
@@ -168,6 +169,7 @@ class RunPlan:
             "dtype": str(self.dtype).removeprefix("torch."),
             "device": str(self.device),
             "versions": versions(),
+            "tuning": self.tuning,
         }
 
 

@@ -42,6 +42,7 @@ __all__ = [
     "RowSummary",
     "RunMeta",
     "RunResult",
+    "Tuning",
     "TypedArray",
     "dump_result_pieces",
     "dumps",
@@ -108,6 +109,10 @@ class RowSummary(_Record):
     row: int
     final_point: list[float]
     final_loss: float | None = Field(description="Clean loss at the last valid point.")
+    mean_loss: float | None = Field(
+        description="Mean clean loss over the row's valid points: the area under its loss "
+        "curve per step (a tuning objective)."
+    )
     distance_to_minimum: float | None = Field(description="To the nearest global minimum.")
     nearest_minimum: int | None = Field(
         description="Index of that minimum in the run's landscape.global_minima (which basin "
@@ -133,6 +138,30 @@ class LandscapeRecord(_Record):
     global_minima: list[GlobalMinimum]
 
 
+class TunedSeries(_Record):
+    series: int = Field(description="Index of the series in the request.")
+    label: str
+    value: float = Field(description="The candidate chosen: the best median objective.")
+    scores: list[float | None] = Field(
+        description="Median objective of each candidate on the tuning seeds (null: diverged)."
+    )
+    at_edge: bool = Field(
+        description="The choice is the first or last candidate: the grid may be too narrow."
+    )
+
+
+class Tuning(_Record):
+    """How a tuned run chose each series' value (``tune`` in the spec); the rows of the run are
+    the held-out ones, run with these values."""
+
+    param: str
+    candidates: list[float]
+    objective: Literal["final_loss", "loss_area", "steps_to_tolerance"]
+    seeds: list[int] = Field(description="The tuning seeds (never among the run's seeds).")
+    rows_per_candidate: int = Field(description="Tuning rows behind each score: seeds x starts.")
+    series: list[TunedSeries]
+
+
 class RunContext(_Record):
     """What the numbers were computed with (a reproducibility record)."""
 
@@ -145,6 +174,7 @@ class RunContext(_Record):
     dtype: Literal["float64", "float32"]
     device: str
     versions: dict[str, str]
+    tuning: Tuning | None = Field(None, description="What a tuned run chose, and why.")
 
 
 class RunMeta(RunContext):

@@ -49,7 +49,15 @@ from optimizers.registry import (
     list_optimizers,
 )
 
-__all__ = ["BudgetError", "LandscapeRef", "Limits", "RunSpec", "SeriesSpec", "SweepSpec"]
+__all__ = [
+    "BudgetError",
+    "LandscapeRef",
+    "Limits",
+    "RunSpec",
+    "SeriesSpec",
+    "SweepSpec",
+    "TuneSpec",
+]
 
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 # Coordinates of starts and view boxes: far beyond any landscape's interesting region, and well
@@ -297,6 +305,53 @@ class SeriesSpec(_Strict):
         return contiguous_runs([tuple(swept[p] for p in fixed) for swept, _ in self._variants])
 
 
+TuneObjective = Literal["final_loss", "loss_area", "steps_to_tolerance"]
+
+
+class TuneSpec(_Strict):
+    """Tune one hyperparameter of every series on tuning seeds, then report every series on the
+    run's own seeds (held out) with the value it chose: one budget for all."""
+
+    param: str = Field("lr", description="The hyperparameter to tune, in every series.")
+    values: list[FiniteFloat] | None = Field(
+        None, min_length=2, max_length=64, description="Candidate values (or give 'grid')."
+    )
+    grid: (
+        tuple[
+            Annotated[float, Field(gt=0, allow_inf_nan=False)],
+            Annotated[float, Field(gt=0, allow_inf_nan=False)],
+            Annotated[int, Field(strict=True, ge=2, le=64)],
+        ]
+        | None
+    ) = Field(None, description="[lo, hi, count]: count values spaced evenly in log scale.")
+    objective: TuneObjective = Field(
+        "final_loss",
+        description="Median over tuning rows of: the final loss, the area under the loss curve "
+        "(its mean over steps), or the steps to tolerance (never reached counts as more than "
+        "any; a diverged row is the worst).",
+    )
+    seeds: list[Annotated[int, Field(strict=True, ge=0, le=2**62)]] = Field(
+        default_factory=lambda: [1_000_001, 1_000_002, 1_000_003, 1_000_004],
+        min_length=1,
+        max_length=64,
+        description="Seeds the choice is made on; none may be among the run's (held-out) seeds.",
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> TuneSpec:
+        if (self.values is None) == (self.grid is None):
+            raise ValueError("values: give either 'values' or 'grid', not both or neither")
+        if self.grid is not None and self.grid[0] >= self.grid[1]:
+            raise ValueError("grid: lo must be below hi")
+        return self
+
+    def candidates(self) -> list[float]:
+        if self.values is not None:
+            return list(self.values)
+        lo, hi, count = self.grid
+        return [lo * (hi / lo) ** (i / (count - 1)) for i in range(count)]
+
+
 class RunSpec(_Strict):
     """Everything one run needs. Optional fields default to: no noise, seed 0, the landscape's
     default start, no gradient clipping, float64."""
@@ -341,6 +396,12 @@ class RunSpec(_Strict):
         description="'full' sends every row's columns (steps, x, y, loss, grad_norm); 'final' "
         "sends only each row's summary, for runs that want one number per row (maps, sweeps).",
     )
+    tune: TuneSpec | None = Field(
+        None,
+        description="Pick each series' value of one hyperparameter on tuning seeds first, then "
+        "run every series on 'seeds' with its choice (the result's 'tuning' says what was "
+        "chosen and why).",
+    )
     _noise: NoiseModel = PrivateAttr()
 
     @model_validator(mode="after")
@@ -348,6 +409,62 @@ class RunSpec(_Strict):
         # The field was validated as a NoiseSpec already; this only picks the no-noise default.
         self._noise = parse_noise(self.noise)
         return self
+
+    @model_validator(mode="after")
+    def _check_tune(self) -> RunSpec:
+        if self.tune is None:
+            return self
+        if set(self.tune.seeds) & set(self.seeds):
+            raise ValueError("tune.seeds: tuning seeds must not be among the run's seeds")
+        where = "tune.values" if self.tune.values is not None else "tune.grid"
+        for index, series in enumerate(self.series):
+            if series.sweep is not None:
+                raise ValueError(f"series.{index}.sweep: a tuned run's series sweep nothing")
+            entry = series.entry
+            if self.tune.param not in entry.hparams.model_fields:
+                raise ValueError(
+                    f"tune.param: {self.tune.param!r} is not a hyperparameter of {entry.id} "
+                    f"(series {index})"
+                )
+            for value in self.tune.candidates():
+                try:
+                    entry.parse_hparams({**series.hparams, self.tune.param: value})
+                except ValidationError as error:
+                    raise ValueError(
+                        f"{where}: {value:g} is not a valid {self.tune.param} for {entry.id}: "
+                        f"{error.errors()[0]['msg']}"
+                    ) from None
+        return self
+
+    def tuning_spec(self) -> RunSpec:
+        """The tuning run of a tuned spec: every series swept over the candidates on the tuning
+        seeds, summaries only."""
+        assert self.tune is not None
+        series = [
+            {
+                **s.model_dump(exclude_unset=True, exclude={"sweep"}),
+                "sweep": {"param": self.tune.param, "values": self.tune.candidates()},
+            }
+            for s in self.series
+        ]
+        data = self.model_dump(exclude_unset=True, exclude={"tune", "series", "seeds", "record"})
+        return RunSpec.model_validate(
+            {**data, "series": series, "seeds": self.tune.seeds, "record": "final"}
+        )
+
+    def held_out_spec(self, chosen: list[float]) -> RunSpec:
+        """The run of a tuned spec once tuned: series ``i`` with ``chosen[i]`` for the tuned
+        hyperparameter, on the spec's own seeds."""
+        assert self.tune is not None
+        series = []
+        for s, value in zip(self.series, chosen, strict=True):
+            described = s.model_dump(exclude_unset=True)
+            label = f"{s.label or s.entry.label} ({self.tune.param}={value:.3g}, tuned)"
+            series.append(
+                {**described, "hparams": {**s.hparams, self.tune.param: value}, "label": label[:80]}
+            )
+        data = self.model_dump(exclude_unset=True, exclude={"tune", "series"})
+        return RunSpec.model_validate({**data, "series": series})
 
     @property
     def noise_model(self) -> NoiseModel:
@@ -413,7 +530,13 @@ class BudgetError(ValueError):
 
 
 def check_budget(spec: RunSpec, limits: Limits) -> None:
-    """Raise BudgetError when the run would exceed ``limits``."""
+    """Raise BudgetError when the run would exceed ``limits`` (a tuned run: its tuning run too,
+    named as ``tune``)."""
+    if spec.tune is not None:
+        try:
+            check_budget(spec.tuning_spec(), limits)
+        except BudgetError as error:
+            raise BudgetError(("tune",), f"the tuning run: {error}") from None
     rows = spec.row_count()
     final = spec.record == "final"
     max_rows = limits.max_final_rows if final else limits.max_rows

@@ -15,6 +15,7 @@ Events follow engine/record.py: ``meta``, ``chunk``s of columns (when streaming)
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import threading
 import time
@@ -29,6 +30,7 @@ from engine.history import History
 from engine.plan import RunPlan, plan_run
 from engine.record import COLUMNS
 from engine.spec import RunSpec
+from engine.tune import choose, tuned_rows
 from landscapes import Landscape
 from landscapes.noise import NoNoise, random_bits
 
@@ -101,8 +103,20 @@ def run_events(
     streamed ``record: final`` run over a big grid of starts sends a ``preview`` (the coarse
     map's summaries, see :meth:`RunPlan.preview_rows`) before its chunks.
 
+    A tuned run (``tune`` in the spec) first runs its tuning run (engine/tune.py) without
+    events, then runs the held-out rows with the values chosen: its ``meta`` describes those
+    rows and the choice (``tuning``).
+
     Setting ``cancel`` (or closing the generator) stops the run before its next step.
     """
+    if plan.spec.tune is not None:
+        tuning_plan = plan_run(plan.spec.tuning_spec(), plan.device.type)
+        rows = tuned_rows(_all_events(tuning_plan, cancel))
+        if rows is None:  # cancelled
+            return
+        tuning = choose(plan.spec, rows)
+        held_out = plan.spec.held_out_spec([chosen["value"] for chosen in tuning["series"]])
+        plan = dataclasses.replace(plan_run(held_out, plan.device.type), tuning=tuning)
     yield RunEvent("meta", plan.describe())
     coarse = plan.preview_rows() if stream and math.isfinite(chunk_seconds) else []
     if coarse:
@@ -113,6 +127,11 @@ def run_events(
             return
         yield RunEvent("preview", preview)
     yield from _step_rows(plan, cancel, stream=stream, chunk_seconds=chunk_seconds)
+
+
+def _all_events(plan: RunPlan, cancel: threading.Event | None) -> Iterator[RunEvent]:
+    yield RunEvent("meta", plan.describe())
+    yield from _step_rows(plan, cancel, stream=False, chunk_seconds=math.inf)
 
 
 def _step_rows(
@@ -254,29 +273,34 @@ class RunFailedError(RuntimeError):
 def collect_result(plan: RunPlan, events: Iterable[RunEvent]) -> dict[str, Any]:
     """Assemble the whole result (engine/record.py's ``RunResult``) from a run's events: one
     entry per row (series x sweep value x seed x start) with its identity, its columns (numpy
-    arrays; ``record: full`` only) and its summary.
+    arrays; ``record: full`` only) and its summary. The rows and the context are the ``meta``
+    event's (a tuned run's rows are known only once it is tuned).
 
     Raises:
         RuntimeError: the events end without ``done`` (the run was cancelled).
     """
+    meta: dict[str, Any] = {}
     done: dict[str, Any] = {}
-    pieces: dict[int, list[dict[str, Any]]] = {row.index: [] for row in plan.rows}
+    pieces: dict[int, list[dict[str, Any]]] = {}
     for event in events:
-        if event.kind == "done":
+        if event.kind == "meta":
+            meta = event.data
+        elif event.kind == "done":
             done = event.data
         elif event.kind == "chunk":
             for part in event.data["rows"]:
-                pieces[part["row"]].append(part)
+                pieces.setdefault(part["row"], []).append(part)
     if not done:
         raise RuntimeError("the run was cancelled")
+    context = {key: value for key, value in meta.items() if key != "rows"}
     rows = []
-    for row, summary in zip(plan.rows, done["rows"], strict=True):
-        entry = row.describe()
-        if plan.spec.record == "full":
-            entry.update(_joined(pieces[row.index], plan))
+    for info, summary in zip(meta["rows"], done["rows"], strict=True):
+        entry = dict(info)
+        if context["record"] == "full":
+            entry.update(_joined(pieces.get(info["row"], []), plan))
         entry.update(summary)
         rows.append(entry)
-    return {**plan.describe_run(), "series": rows}
+    return {**context, "series": rows}
 
 
 def _joined(parts: list[dict[str, Any]], plan: RunPlan) -> dict[str, np.ndarray]:

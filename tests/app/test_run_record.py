@@ -127,6 +127,35 @@ def test_a_big_map_streams_a_coarse_preview_first_valid_against_the_schema(serve
     assert all(row == done[row["row"]] for row in preview)
 
 
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_tuned_run_says_what_it_chose_valid_against_the_schema(server, stream):
+    url, openapi = server
+    run = {
+        "landscape": {"id": "rosenbrock"},
+        "steps": 50,
+        "series": [{"optimizer": "adam"}, {"optimizer": "sgd"}],
+        "tune": {"grid": [1e-4, 1e-1, 4], "objective": "loss_area"},
+    }
+    if stream:
+        with httpx.stream("POST", f"{url}/api/runs", json=run, headers=SSE, timeout=60) as r:
+            events = list(sse_events(r.iter_lines()))
+        for kind, data in events:
+            validator(openapi, EVENT_SCHEMAS[kind]).validate(data)
+        meta, rows = events[0][1], events[0][1]["rows"]
+    else:
+        response = post(url, run)
+        assert response.status_code == 200, response.text
+        meta = response.json()
+        validator(openapi, "RunResult").validate(meta)
+        rows = meta["series"]
+    tuning = meta["tuning"]
+    assert tuning["param"] == "lr"
+    assert len(tuning["candidates"]) == 4
+    assert [s["label"] for s in tuning["series"]] == ["Adam", "SGD"]
+    for row in rows:
+        assert row["hparams"]["lr"] == tuning["series"][row["series"]]["value"]
+
+
 def test_typed_and_plain_answers_decode_to_identical_numbers(server):
     url, _ = server
     plain = post(url, RUN, "plain").json()

@@ -89,7 +89,8 @@ def test_record_final_sends_summaries_only_and_they_equal_the_full_runs():
     final = run_to_result(spec(record="final"))
     assert final["record"] == "final"
     summary_fields = (
-        "final_point", "final_loss", "distance_to_minimum", "steps_to_tolerance", "diverged_at",
+        "final_point", "final_loss", "mean_loss", "distance_to_minimum", "nearest_minimum",
+        "steps_to_tolerance", "diverged_at",
     )  # fmt: skip
     assert any(row["diverged_at"] is not None for row in full["series"])
     assert any(row["steps_to_tolerance"] is not None for row in full["series"])
@@ -97,6 +98,10 @@ def test_record_final_sends_summaries_only_and_they_equal_the_full_runs():
         assert not set(COLUMNS) & set(one)
         assert {k: one[k] for k in summary_fields} == {k: whole[k] for k in summary_fields}
     RunResult.model_validate(json.loads(dumps(final)))
+    # The mean loss is over each row's valid points: those its loss column holds.
+    for row in full["series"]:
+        if len(row["loss"]):
+            assert row["mean_loss"] == pytest.approx(float(np.mean(row["loss"])), rel=1e-12)
 
 
 def test_record_final_streams_progress_without_columns():

@@ -12,9 +12,12 @@ Pure Python and torch (no web framework), importable from a notebook::
 
 - ``engine.spec``: the run specification (the JSON contract of ``POST /api/runs``) and limits.
 - ``engine.plan``: rows, the groups of rows one optimizer instance steps, the device.
-- ``engine.stepping``: the step loop and its events (``meta``, ``chunk``, ``done``).
+- ``engine.stepping``: the step loop and its events (``meta``, ``preview``, ``chunk``, ``done``).
 - ``engine.history``: what a run records on its device; columns and summaries cut from it.
 - ``engine.record``: the declared shape of what a run sends, and its two wire encodings.
+- ``engine.tune``: tuned runs (every series' value chosen on tuning seeds, reported held out).
+- ``engine.maps``: maps over a grid of starts and phase diagrams over two hyperparameters, as
+  cell grids built from a whole result's summaries.
 """
 
 from engine.plan import RunPlan, choose_device, plan_run

@@ -3,6 +3,8 @@
 A landscape's function is written once in torch over a trailing dimension of 2
 (`x = xy[..., 0]`, `y = xy[..., 1]`), so the same callable serves autograd on a `(B, 2)` batch of
 trajectory points and a `(ny, nx, 2)` plotting grid, in any floating dtype and on any device.
+A landscape may also carry its gradient written out (`value_and_grad`), so a caller that only
+needs first derivatives can skip autograd's graph.
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ from torch import Tensor
 
 ViewBox = tuple[tuple[float, float], tuple[float, float]]
 """`((xmin, xmax), (ymin, ymax))`: the rectangle a plot shows."""
+
+ValueAndGrad = Callable[[Tensor], tuple[Tensor, Tensor]]
+"""`xy (..., 2) -> (values (...), gradient (..., 2))`: a landscape's value and gradient, bound."""
 
 PointKind = Literal["global_min", "local_min", "local_max", "saddle"]
 ColourScale = Literal["log", "linear"]
@@ -77,6 +82,15 @@ class Landscape:
     differentiable and keeps the dtype and device of `xy`. `critical_points(params)` lists the
     known global minima and the notable local minima, maxima and saddles for those parameters
     (minima can move with the parameters, e.g. Rosenbrock's `(a, a^2)`).
+
+    `value_and_grad(xy, params)`, when given, returns `(fn(xy, params), ∇fn)` in one pass, the
+    gradient of shape `(..., 2)`, with the same dtype and device rules as `fn`. The values are
+    bitwise those of `fn` (the same arithmetic) and the gradient is autograd's up to rounding,
+    with autograd's choices where `fn` is not differentiable (a norm at 0, a clamp's ends).
+    Wherever the value is finite, a non-finite gradient entry is of autograd's kind (NaN, +inf
+    or -inf), so a caller that stops a row on a non-finite loss or gradient stops the same rows
+    with either; where the value is not finite the gradient may overflow differently. None
+    means: differentiate `fn` with autograd.
     """
 
     id: str
@@ -89,6 +103,7 @@ class Landscape:
     note: str
     params_model: type[Params] = NoParams
     critical_points: Callable[[Any], Sequence[CriticalPoint]] = field(default=_no_points)
+    value_and_grad: Callable[[Tensor, Any], tuple[Tensor, Tensor]] | None = None
 
     def __post_init__(self) -> None:
         if not _ID_PATTERN.fullmatch(self.id):
@@ -114,6 +129,22 @@ class Landscape:
             return self.fn(xy, bound)
 
         return landscape_fn
+
+    def bind_value_and_grad(
+        self, params: Params | Mapping[str, Any] | None = None
+    ) -> ValueAndGrad | None:
+        """The analytic value and gradient with the parameters fixed:
+        `xy (..., 2) -> (values (...), gradient (..., 2))`, or None when this landscape has no
+        analytic gradient. The parameters are validated either way, as by `bind`."""
+        bound = self.make_params(params)
+        value_and_grad = self.value_and_grad
+        if value_and_grad is None:
+            return None
+
+        def landscape_value_and_grad(xy: Tensor) -> tuple[Tensor, Tensor]:
+            return value_and_grad(xy, bound)
+
+        return landscape_value_and_grad
 
     def global_minima(
         self, params: Params | Mapping[str, Any] | None = None

@@ -5,6 +5,16 @@ parameter model, and returns the values, shape `(...)`, with only torch operatio
 Python-float constants, so the dtype and device of `xy` carry through and autograd works.
 Listed critical points are exact or accurate to float64 (computed to 40 digits with mpmath, or by
 Newton's method on a 1-D factor where they move with the parameters).
+
+Each function has a `<name>_value_and_grad(xy, params) -> (values, gradient (..., 2))` beside it,
+with the same rules for dtype and device, for callers that want first derivatives without
+autograd's graph. The values come from the function's own arithmetic: the same tensor ops, in
+the same order, on tensors of the same shapes, so they are bitwise the function's (a CPU
+kernel's vectorised body and its scalar tail may round a transcendental differently, so even
+cos of a stacked `(..., 2)` tensor would not do). The gradient reuses the value's intermediates
+and is autograd's up to rounding, with autograd's choices where the function has a kink (Ackley's
+tip, the plateau-cliff's clip), and, wherever the value is finite, autograd's kind of non-finite
+entry (NaN or ±inf). tests/landscapes/test_landscape_gradients.py holds every entry to this.
 """
 
 from __future__ import annotations
@@ -62,6 +72,21 @@ def rosenbrock(xy: Tensor, p: RosenbrockParams) -> Tensor:
     return (p.a - x) ** 2 + p.b * (y - x**2) ** 2
 
 
+def rosenbrock_value_and_grad(xy: Tensor, p: RosenbrockParams) -> tuple[Tensor, Tensor]:
+    """f and ∇f = (-2(a - x) - 4b x r, 2b r) with r = y - x².
+
+    Bitwise autograd's outside the subnormal range: its ∂x is -(2(a - x)) - (2b r)(2x), which
+    differs from -2((a - x) + (2b r) x) only by factors of 2, exact for normal numbers.
+    """
+    x, y = xy[..., 0], xy[..., 1]
+    run = p.a - x
+    rise = y - x**2
+    value = run**2 + p.b * rise**2
+    dy = (2 * p.b) * rise
+    dx = -2 * (run + dy * x)
+    return value, torch.stack((dx, dy), dim=-1)
+
+
 # --- Rastrigin --------------------------------------------------------------------------------
 
 
@@ -76,6 +101,20 @@ def rastrigin(xy: Tensor, p: RastriginParams) -> Tensor:
     x, y = xy[..., 0], xy[..., 1]
     tau = 2 * math.pi
     return 2 * p.A + x**2 - p.A * torch.cos(tau * x) + y**2 - p.A * torch.cos(tau * y)
+
+
+def rastrigin_value_and_grad(xy: Tensor, p: RastriginParams) -> tuple[Tensor, Tensor]:
+    """f and ∇f = 2 (x, y) + 2πA (sin 2πx, sin 2πy).
+
+    Autograd multiplies A sin(2πt) by 2π; here sin(2πt) is multiplied by the constant 2πA, one
+    rounding apart.
+    """
+    x, y = xy[..., 0], xy[..., 1]
+    tau = 2 * math.pi
+    # cos of the contiguous tau * x, as `rastrigin` takes it: bitwise the same values.
+    value = 2 * p.A + x**2 - p.A * torch.cos(tau * x) + y**2 - p.A * torch.cos(tau * y)
+    gradient = torch.add(2 * xy, torch.sin(tau * xy), alpha=tau * p.A)
+    return value, gradient
 
 
 def _rastrigin_points(p: RastriginParams) -> list[CriticalPoint]:
@@ -109,10 +148,46 @@ def beale(xy: Tensor, _p: NoParams) -> Tensor:
     return (1.5 - x + x * y) ** 2 + (2.25 - x + x * y**2) ** 2 + (2.625 - x + x * y**3) ** 2
 
 
+def beale_value_and_grad(xy: Tensor, _p: NoParams) -> tuple[Tensor, Tensor]:
+    """f = t₁² + t₂² + t₃² with tₖ = cₖ - x + x yᵏ, and
+    ∇f = (Σₖ 2tₖ (yᵏ - 1), 2t₁ x + (2t₂ x) 2y + (2t₃ x) 3y²).
+
+    Autograd sums 2tₖ yᵏ and -2tₖ separately, where this takes 2tₖ (yᵏ - 1): rounding apart.
+    ∂y is autograd's association: x goes into each 2tₖ before the powers of y, so a tiny x
+    cannot come too late to stop a product from overflowing (an infinite ∂y where f is finite),
+    and 2tₖ is formed first because doubling is not exact for a subnormal product.
+    """
+    x, y = xy[..., 0], xy[..., 1]
+    y2, y3 = y**2, y**3
+    first = 1.5 - x + x * y
+    second = 2.25 - x + x * y2
+    third = 2.625 - x + x * y3
+    value = first**2 + second**2 + third**2
+    twice = (2 * first, 2 * second, 2 * third)
+    dx = twice[0] * (y - 1) + twice[1] * (y2 - 1) + twice[2] * (y3 - 1)
+    dy = twice[0] * x + (twice[1] * x) * (2 * y) + (twice[2] * x) * (3 * y2)
+    return value, torch.stack((dx, dy), dim=-1)
+
+
 def himmelblau(xy: Tensor, _p: NoParams) -> Tensor:
     """f(x, y) = (x² + y - 11)² + (x + y² - 7)²; four minima of value 0."""
     x, y = xy[..., 0], xy[..., 1]
     return (x**2 + y - 11) ** 2 + (x + y**2 - 7) ** 2
+
+
+def himmelblau_value_and_grad(xy: Tensor, _p: NoParams) -> tuple[Tensor, Tensor]:
+    """f = u² + v² with u = x² + y - 11, v = x + y² - 7, and ∇f = 2 (2x u + v, u + 2y v).
+
+    Bitwise autograd's outside the subnormal range: it computes (2u)(2x) + 2v and
+    2u + (2v)(2y), the same up to factors of 2, exact for normal numbers.
+    """
+    x, y = xy[..., 0], xy[..., 1]
+    u = x**2 + y - 11
+    v = x + y**2 - 7
+    value = u**2 + v**2
+    dx = 2 * (u * (2 * x) + v)
+    dy = 2 * (u + v * (2 * y))
+    return value, torch.stack((dx, dy), dim=-1)
 
 
 def ackley(xy: Tensor, _p: NoParams) -> Tensor:
@@ -128,10 +203,51 @@ def ackley(xy: Tensor, _p: NoParams) -> Tensor:
     return -20 * torch.exp(-0.2 * math.sqrt(0.5) * radius) - ripples + math.e + 20
 
 
+def ackley_value_and_grad(xy: Tensor, _p: NoParams) -> tuple[Tensor, Tensor]:
+    """f and ∇f = 2√2 exp(-0.2 √(½) r) (x, y)/r + π exp(½(cos 2πx + cos 2πy)) (sin 2πx, sin 2πy)
+    with r = √(x² + y²).
+
+    The cone's term is autograd's rule for the norm, (x, y) · (∂f/∂r / r), set to 0 where r is
+    0: at the origin, and wherever x² + y² underflows (|x|, |y| below about 1e-162 in float64,
+    1e-23 in float32), since torch computes the norm without rescaling. Autograd multiplies in
+    the constants one at a time (-20, then -0.2 √(½); ½, then 2π); here they are folded,
+    rounding apart.
+    """
+    x, y = xy[..., 0], xy[..., 1]
+    radius = torch.linalg.vector_norm(xy, dim=-1)
+    tau = 2 * math.pi
+    cone = torch.exp(-0.2 * math.sqrt(0.5) * radius)
+    ripples = torch.exp(0.5 * (torch.cos(tau * x) + torch.cos(tau * y)))
+    value = -20 * cone - ripples + math.e + 20
+    slope_over_radius = (cone * (4 * math.sqrt(0.5))) / radius
+    slope_over_radius.masked_fill_(radius == 0, 0.0)
+    gradient = torch.addcmul(
+        xy * slope_over_radius.unsqueeze(-1),
+        torch.sin(tau * xy),
+        (math.pi * ripples).unsqueeze(-1),
+    )
+    return value, gradient
+
+
 def booth(xy: Tensor, _p: NoParams) -> Tensor:
     """f(x, y) = (x + 2y - 7)² + (2x + y - 5)²; minimum 0 at (1, 3)."""
     x, y = xy[..., 0], xy[..., 1]
     return (x + 2 * y - 7) ** 2 + (2 * x + y - 5) ** 2
+
+
+def booth_value_and_grad(xy: Tensor, _p: NoParams) -> tuple[Tensor, Tensor]:
+    """f = u² + v² with u = x + 2y - 7, v = 2x + y - 5, and ∇f = 2 (u + 2v, 2u + v).
+
+    Bitwise autograd's outside the subnormal range: it computes 2u + (2v)2 and (2u)2 + 2v,
+    the same up to factors of 2, exact for normal numbers.
+    """
+    x, y = xy[..., 0], xy[..., 1]
+    u = x + 2 * y - 7
+    v = 2 * x + y - 5
+    value = u**2 + v**2
+    dx = 2 * (u + 2 * v)
+    dy = 2 * (2 * u + v)
+    return value, torch.stack((dx, dy), dim=-1)
 
 
 def goldstein_price(xy: Tensor, _p: NoParams) -> Tensor:
@@ -143,16 +259,67 @@ def goldstein_price(xy: Tensor, _p: NoParams) -> Tensor:
     return first * second
 
 
+def goldstein_price_value_and_grad(xy: Tensor, _p: NoParams) -> tuple[Tensor, Tensor]:
+    """f = F G with F = 1 + s² P, s = x + y + 1, G = 30 + t² Q, t = 2x - 3y (P, Q the
+    quadratics of `goldstein_price`), and ∇f = (∂F) G + F (∂G) where
+
+        ∂F/∂x = ∂F/∂y = s (2P + s (6(x + y) - 14)),
+        ∂G/∂x = t (4Q + t (12t - 32)),   ∂G/∂y = t (-6Q + t (48 - 18t)),
+
+    using ∂Q/∂x = 24x - 36y - 32 = 12t - 32 and ∂Q/∂y = 54y - 36x + 48 = 48 - 18t. Autograd
+    expands the products term by term instead: rounding apart.
+    """
+    x, y = xy[..., 0], xy[..., 1]
+    x2, y2 = x**2, y**2
+    x_plus_y = x + y
+    s = x_plus_y + 1
+    p = 19 - 14 * x + 3 * x2 - 14 * y + 6 * x * y + 3 * y2
+    first = 1 + s**2 * p
+    t = 2 * x - 3 * y
+    q = 18 - 32 * x + 12 * x2 + 48 * y - 36 * x * y + 27 * y2
+    second = 30 + t**2 * q
+    value = first * second
+    first_slope = s * (2 * p + s * (6 * x_plus_y - 14))
+    shared = first_slope * second
+    dx = shared + first * (t * (4 * q + t * (12 * t - 32)))
+    dy = shared + first * (t * (-6 * q + t * (48 - 18 * t)))
+    return value, torch.stack((dx, dy), dim=-1)
+
+
 def six_hump_camel(xy: Tensor, _p: NoParams) -> Tensor:
     """f(x, y) = (4 - 2.1x² + x⁴/3) x² + xy + (4y² - 4) y²; two minima ≈ -1.0316."""
     x, y = xy[..., 0], xy[..., 1]
     return (4 - 2.1 * x**2 + x**4 / 3) * x**2 + x * y + (4 * y**2 - 4) * y**2
 
 
+def six_hump_camel_value_and_grad(xy: Tensor, _p: NoParams) -> tuple[Tensor, Tensor]:
+    """f = a x² + xy + (4y² - 4) y² with a = 4 - 2.1x² + x⁴/3, and
+    ∇f = (x (2a + x² (4x²/3 - 4.2)) + y, x + y (16y² - 8)).
+
+    Autograd differentiates each power separately and sums: rounding apart.
+    """
+    x, y = xy[..., 0], xy[..., 1]
+    x2, y2 = x**2, y**2
+    a = 4 - 2.1 * x2 + x**4 / 3
+    value = a * x2 + x * y + (4 * y2 - 4) * y2
+    dx = x * (2 * a + x2 * ((4 / 3) * x2 - 4.2)) + y
+    dy = x + y * (16 * y2 - 8)
+    return value, torch.stack((dx, dy), dim=-1)
+
+
 def styblinski_tang(xy: Tensor, _p: NoParams) -> Tensor:
     """f(x, y) = ½ (x⁴ - 16x² + 5x + y⁴ - 16y² + 5y); minimum ≈ -78.332 at ≈ (-2.9035, -2.9035)."""
     x, y = xy[..., 0], xy[..., 1]
     return 0.5 * (x**4 - 16 * x**2 + 5 * x + y**4 - 16 * y**2 + 5 * y)
+
+
+def styblinski_tang_value_and_grad(xy: Tensor, p: NoParams) -> tuple[Tensor, Tensor]:
+    """f and ∇f = (x (2x² - 16) + 2.5, y (2y² - 16) + 2.5), both coordinates at once.
+
+    Autograd sums ½·4x³, ½·(-16)·2x and ½·5 separately: rounding apart.
+    """
+    gradient = xy * (2 * xy**2 - 16) + 2.5
+    return styblinski_tang(xy, p), gradient
 
 
 def _styblinski_tang_points(_p: NoParams) -> list[CriticalPoint]:
@@ -202,15 +369,52 @@ def ill_conditioned_quadratic(xy: Tensor, p: IllConditionedParams) -> Tensor:
     return 0.5 * (u**2 + v**2 / p.condition_number)
 
 
+def ill_conditioned_quadratic_value_and_grad(
+    xy: Tensor, p: IllConditionedParams
+) -> tuple[Tensor, Tensor]:
+    """f and ∇f = (u cos θ - (v/κ) sin θ, u sin θ + (v/κ) cos θ).
+
+    Autograd scales v by (½/κ)·2 where this divides by κ: rounding apart.
+    """
+    x, y = xy[..., 0], xy[..., 1]
+    cos, sin = math.cos(math.radians(p.angle)), math.sin(math.radians(p.angle))
+    u, v = x * cos + y * sin, -x * sin + y * cos
+    value = 0.5 * (u**2 + v**2 / p.condition_number)
+    v_over_kappa = v / p.condition_number
+    dx = u * cos - v_over_kappa * sin
+    dy = u * sin + v_over_kappa * cos
+    return value, torch.stack((dx, dy), dim=-1)
+
+
 def saddle(xy: Tensor, _p: NoParams) -> Tensor:
     """f(x, y) = x² - y²; a saddle at the origin, unbounded below."""
     return xy[..., 0] ** 2 - xy[..., 1] ** 2
+
+
+def saddle_value_and_grad(xy: Tensor, p: NoParams) -> tuple[Tensor, Tensor]:
+    """f and ∇f = (2x, -2y), bitwise autograd's."""
+    gradient = 2 * xy
+    gradient[..., 1].neg_()
+    return saddle(xy, p), gradient
 
 
 def monkey_saddle(xy: Tensor, _p: NoParams) -> Tensor:
     """f(x, y) = x³ - 3xy²; a degenerate saddle (zero Hessian) at the origin, three valleys."""
     x, y = xy[..., 0], xy[..., 1]
     return x**3 - 3 * x * y**2
+
+
+def monkey_saddle_value_and_grad(xy: Tensor, _p: NoParams) -> tuple[Tensor, Tensor]:
+    """f and ∇f = (3 (x² - y²), -6xy).
+
+    Autograd computes 3x² - 3y² and -(3x)(2y): rounding apart.
+    """
+    x, y = xy[..., 0], xy[..., 1]
+    x2, y2 = x**2, y**2
+    value = x**3 - 3 * x * y2
+    dx = 3 * (x2 - y2)
+    dy = (-6 * x) * y
+    return value, torch.stack((dx, dy), dim=-1)
 
 
 # --- Plateau and cliff --------------------------------------------------------------------------
@@ -245,6 +449,40 @@ def plateau_cliff(xy: Tensor, p: PlateauCliffParams) -> Tensor:
     return (1 - s) * plateau + s * bowl + 0.5 * y**2
 
 
+def plateau_cliff_value_and_grad(xy: Tensor, p: PlateauCliffParams) -> tuple[Tensor, Tensor]:
+    """f and ∇f = (-(1 - s) ε + s (x - w - 1) + (bowl - plateau) S'(t) / w, y), with
+    S'(t) = 3t² (10 - 15t + 6t²) + t³ (12t - 15).
+
+    Bitwise autograd's, operation for operation, and on purpose: S' is expanded as autograd
+    expands it, products and sums in its order. That form cancels near t = 1 (S'(1) = 0 comes
+    out as a rounding error, which (bowl - plateau)/w scales to up to ~1e4 eps of the gradient
+    at the parameters' extremes), where 30t²(1 - t)² would not; matching autograd keeps the
+    engine's trajectories what they were. The drop's term is clip's rule in autograd: kept where
+    0 <= x/w <= 1 (ends included), 0 elsewhere. Outside, S' is 0 already, but the mask also
+    keeps 0 · inf (bowl - plateau overflowing) from turning a finite gradient into NaN.
+    """
+    x, y = xy[..., 0], xy[..., 1]
+    scaled = x / p.cliff_width
+    t = torch.clamp(scaled, 0.0, 1.0)
+    t2, t3 = t**2, t**3
+    smooth = 10 - 15 * t + 6 * t2
+    s = t3 * smooth
+    plateau = p.cliff_height - p.plateau_slope * x
+    offset = x - p.cliff_width - 1
+    bowl = 0.5 * offset**2
+    outside_bowl = 1 - s
+    value = outside_bowl * plateau + s * bowl + 0.5 * y**2
+    # Autograd's chain through s = t³ · smooth: ∂/∂smooth, then ∂/∂t³, summed in its order.
+    towards_s = bowl - plateau
+    towards_smooth = towards_s * t3
+    towards_t = (
+        (towards_smooth * 6) * (2 * t) + towards_smooth * -15 + (towards_s * smooth) * (3 * t2)
+    )
+    drop = torch.where(t == scaled, towards_t, 0.0) / p.cliff_width
+    dx = outside_bowl * -p.plateau_slope + s * offset + drop
+    return value, torch.stack((dx, y), dim=-1)
+
+
 # --- The catalogue ------------------------------------------------------------------------------
 
 
@@ -258,6 +496,7 @@ _CATALOGUE = (
         id="rosenbrock",
         label="Rosenbrock",
         fn=rosenbrock,
+        value_and_grad=rosenbrock_value_and_grad,
         latex=r"f(x,y) = (a - x)^2 + b\,(y - x^2)^2",
         view_box=((-2.0, 2.0), (-1.0, 3.0)),
         default_start=(-2.0, 2.0),
@@ -274,6 +513,7 @@ _CATALOGUE = (
         id="rastrigin",
         label="Rastrigin",
         fn=rastrigin,
+        value_and_grad=rastrigin_value_and_grad,
         latex=r"f(x,y) = 2A + x^2 - A\cos(2\pi x) + y^2 - A\cos(2\pi y)",
         view_box=((-4.5, 4.5), (-4.5, 4.5)),
         default_start=(-2.0, 3.5),
@@ -290,6 +530,7 @@ _CATALOGUE = (
         id="beale",
         label="Beale",
         fn=beale,
+        value_and_grad=beale_value_and_grad,
         latex=(r"f(x,y) = (1.5 - x + xy)^2 + (2.25 - x + xy^2)^2 + (2.625 - x + xy^3)^2"),
         view_box=((-4.5, 4.5), (-4.5, 4.5)),
         default_start=(1.0, 1.5),
@@ -308,6 +549,7 @@ _CATALOGUE = (
         id="himmelblau",
         label="Himmelblau",
         fn=himmelblau,
+        value_and_grad=himmelblau_value_and_grad,
         latex=r"f(x,y) = (x^2 + y - 11)^2 + (x + y^2 - 7)^2",
         view_box=((-5.0, 5.0), (-5.0, 5.0)),
         default_start=(-1.0, 0.0),
@@ -338,6 +580,7 @@ _CATALOGUE = (
         id="ackley",
         label="Ackley",
         fn=ackley,
+        value_and_grad=ackley_value_and_grad,
         latex=(
             r"f(x,y) = -20\exp\!\left(-0.2\sqrt{\tfrac{1}{2}(x^2 + y^2)}\right)"
             r" - \exp\!\left(\tfrac{1}{2}(\cos 2\pi x + \cos 2\pi y)\right) + e + 20"
@@ -355,6 +598,7 @@ _CATALOGUE = (
         id="booth",
         label="Booth",
         fn=booth,
+        value_and_grad=booth_value_and_grad,
         latex=r"f(x,y) = (x + 2y - 7)^2 + (2x + y - 5)^2",
         view_box=((-10.0, 10.0), (-10.0, 10.0)),
         default_start=(-8.0, 7.0),
@@ -369,6 +613,7 @@ _CATALOGUE = (
         id="goldstein_price",
         label="Goldstein-Price",
         fn=goldstein_price,
+        value_and_grad=goldstein_price_value_and_grad,
         latex=(
             r"f(x,y) = \left[1 + (x+y+1)^2(19 - 14x + 3x^2 - 14y + 6xy + 3y^2)\right]"
             r"\left[30 + (2x-3y)^2(18 - 32x + 12x^2 + 48y - 36xy + 27y^2)\right]"
@@ -391,6 +636,7 @@ _CATALOGUE = (
         id="six_hump_camel",
         label="Six-hump camel",
         fn=six_hump_camel,
+        value_and_grad=six_hump_camel_value_and_grad,
         latex=r"f(x,y) = \left(4 - 2.1x^2 + \tfrac{x^4}{3}\right)x^2 + xy + (4y^2 - 4)\,y^2",
         view_box=((-2.0, 2.0), (-1.2, 1.2)),
         default_start=(-1.5, -0.8),
@@ -421,6 +667,7 @@ _CATALOGUE = (
         id="styblinski_tang",
         label="Styblinski-Tang",
         fn=styblinski_tang,
+        value_and_grad=styblinski_tang_value_and_grad,
         latex=r"f(x,y) = \tfrac{1}{2}\left(x^4 - 16x^2 + 5x + y^4 - 16y^2 + 5y\right)",
         view_box=((-5.0, 5.0), (-5.0, 5.0)),
         default_start=(4.5, 4.0),
@@ -436,6 +683,7 @@ _CATALOGUE = (
         id="ill_conditioned",
         label="Ill-conditioned quadratic",
         fn=ill_conditioned_quadratic,
+        value_and_grad=ill_conditioned_quadratic_value_and_grad,
         latex=(
             r"f(x,y) = \tfrac{1}{2}\left(u^2 + \frac{v^2}{\kappa}\right),\quad"
             r"u = x\cos\theta + y\sin\theta,\quad v = -x\sin\theta + y\cos\theta"
@@ -456,6 +704,7 @@ _CATALOGUE = (
         id="saddle",
         label="Saddle",
         fn=saddle,
+        value_and_grad=saddle_value_and_grad,
         latex=r"f(x,y) = x^2 - y^2",
         view_box=((-2.0, 2.0), (-2.0, 2.0)),
         default_start=(-1.8, 0.02),
@@ -471,6 +720,7 @@ _CATALOGUE = (
         id="monkey_saddle",
         label="Monkey saddle",
         fn=monkey_saddle,
+        value_and_grad=monkey_saddle_value_and_grad,
         latex=r"f(x,y) = x^3 - 3xy^2",
         view_box=((-2.0, 2.0), (-2.0, 2.0)),
         default_start=(1.5, 0.1),
@@ -486,6 +736,7 @@ _CATALOGUE = (
         id="plateau_cliff",
         label="Plateau and cliff",
         fn=plateau_cliff,
+        value_and_grad=plateau_cliff_value_and_grad,
         latex=(
             r"f(x,y) = (1 - s)(H - \varepsilon x) + \tfrac{s}{2}(x - w - 1)^2 + \tfrac{1}{2}y^2,"
             r"\quad s = S\!\left(\operatorname{clip}(x/w, 0, 1)\right),\quad"

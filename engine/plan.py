@@ -89,6 +89,8 @@ class RunPlan:
     landscape: Landscape
     params: Any  # the landscape's validated parameter model
     fn: Callable[[torch.Tensor], torch.Tensor]
+    # The landscape's analytic value and gradient (None: autograd, e.g. for typed functions).
+    value_and_grad: Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]] | None
     noise: NoiseModel
     rows: tuple[Row, ...]
     groups: tuple[Group, ...]
@@ -246,6 +248,7 @@ def plan_run(spec: RunSpec, configured_device: str = "auto") -> RunPlan:
         landscape=landscape,
         params=params,
         fn=landscape.bind(params),
+        value_and_grad=landscape.bind_value_and_grad(params),
         noise=spec.noise_model,
         rows=tuple(rows),
         groups=tuple(groups),

@@ -163,8 +163,7 @@ def _step_rows(
         if cancel is not None and cancel.is_set():
             return
         points = torch.cat(params) if len(params) > 1 else params[0]
-        loss, grads = _loss_and_gradients(plan, points, params, t, create_graph and t < steps)
-        grad = torch.cat(grads).detach() if len(grads) > 1 else grads[0].detach()
+        loss, grad, grads = _loss_and_gradients(plan, points, params, t, create_graph and t < steps)
         grad_norm = torch.linalg.vector_norm(grad, dim=1)
         # A row whose loss or gradient is not a finite number cannot go on: it stops here.
         stops.stop(~(torch.isfinite(loss) & torch.isfinite(grad_norm)), t)
@@ -193,7 +192,8 @@ def _step_rows(
             noisy = noisy * torch.clamp(spec.clip_grad_norm / norms, max=1.0).nan_to_num(1.0)
         if stopped is not None:
             noisy = torch.where(stopped[:, None], 0.0, noisy)
-        for group, p, g, optimizer in zip(plan.groups, params, grads, optimizers, strict=True):
+        graphs = grads if grads is not None else (None,) * len(params)
+        for group, p, g, optimizer in zip(plan.groups, params, graphs, optimizers, strict=True):
             p.grad = noisy[group.lo : group.hi]
             try:
                 if group.entry.accepts_hessian_diagonal:
@@ -222,26 +222,42 @@ def _step_rows(
 
 def _loss_and_gradients(
     plan: RunPlan, points: torch.Tensor, params: list[torch.Tensor], t: int, create_graph: bool
-) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
-    """The clean loss of every row after ``t`` steps, and its gradient per group.
+) -> tuple[torch.Tensor, torch.Tensor, tuple[torch.Tensor, ...] | None]:
+    """The clean loss of every row after ``t`` steps, its gradient ``(R, 2)``, and, when
+    ``create_graph`` (AdaHessian's Hessian-vector products), the gradient per group with its
+    graph.
 
-    A function that does not depend on the point somewhere (a typed ``x + 0*y`` has no y in its
-    graph, a constant piece none at all) has a zero gradient there, not an error.
+    A registry landscape's gradient is its analytic one (``Landscape.value_and_grad``: the same
+    values, the gradient equal to autograd's to rounding), computed without building a graph;
+    typed functions, and runs that need the graph, go through autograd. A function that does
+    not depend on the point somewhere (a typed ``x + 0*y`` has no y in its graph, a constant
+    piece none at all) has a zero gradient there, not an error.
     """
-    with torch.enable_grad():
-        try:
+    try:
+        if plan.value_and_grad is not None and not create_graph:
+            with torch.no_grad():
+                loss, grad = plan.noise.loss_and_grad(plan.value_and_grad, points.detach(), step=t)
+            return loss, grad, None
+        with torch.enable_grad():
             loss = plan.noise.loss(plan.fn, points, step=t)
-        except (RuntimeError, ValueError, ArithmeticError) as error:
-            message = f"evaluating the landscape at step {t} failed: {error}"
-            raise RunFailedError(message, t) from error
-        if not loss.requires_grad:
-            return loss.detach(), tuple(torch.zeros_like(p) for p in params)
-        # autograd.grad rather than backward(): no grad-to-param reference cycle when the graph
-        # is kept for Hessian-vector products.
-        grads = torch.autograd.grad(
-            loss.sum(), params, create_graph=create_graph, allow_unused=True, materialize_grads=True
-        )
-    return loss.detach(), grads
+    except (RuntimeError, ValueError, ArithmeticError) as error:
+        message = f"evaluating the landscape at step {t} failed: {error}"
+        raise RunFailedError(message, t) from error
+    if not loss.requires_grad:
+        grads = tuple(torch.zeros_like(p) for p in params)
+    else:
+        with torch.enable_grad():
+            # autograd.grad rather than backward(): no grad-to-param reference cycle when the
+            # graph is kept for Hessian-vector products.
+            grads = torch.autograd.grad(
+                loss.sum(),
+                params,
+                create_graph=create_graph,
+                allow_unused=True,
+                materialize_grads=True,
+            )
+    grad = torch.cat(grads).detach() if len(grads) > 1 else grads[0].detach()
+    return loss.detach(), grad, grads
 
 
 class RunFailedError(RuntimeError):

@@ -53,6 +53,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 from torch import Tensor
 
 LandscapeFn = Callable[[Tensor], Tensor]
+LandscapeValueAndGrad = Callable[[Tensor], tuple[Tensor, Tensor]]
 Seeds = Tensor | Sequence[int]
 
 _MASK32 = 0xFFFFFFFF
@@ -183,6 +184,14 @@ class NoiseModel(BaseModel):
         """The clean loss at `step` for plotting and for autograd: f(points), shape (B,)."""
         _check_step(step)
         return fn(points)
+
+    def loss_and_grad(
+        self, value_and_grad: LandscapeValueAndGrad, points: Tensor, *, step: int
+    ) -> tuple[Tensor, Tensor]:
+        """:meth:`loss` and its exact gradient at `points`, from the landscape's analytic value
+        and gradient (no autograd)."""
+        _check_step(step)
+        return value_and_grad(points)
 
     def perturb(
         self, grad: Tensor, *, points: Tensor, fn: LandscapeFn, step: int, seeds: Seeds
@@ -324,6 +333,12 @@ class DriftNoise(NoiseModel):
     def loss(self, fn: LandscapeFn, points: Tensor, *, step: int) -> Tensor:
         """The clean loss of the moved landscape, f_t(points) = f(points - c(t))."""
         return fn(points - points.new_tensor(self.offset(step)))
+
+    def loss_and_grad(
+        self, value_and_grad: LandscapeValueAndGrad, points: Tensor, *, step: int
+    ) -> tuple[Tensor, Tensor]:
+        """f_t and its gradient: a shift moves the gradient with the landscape, unchanged."""
+        return value_and_grad(points - points.new_tensor(self.offset(step)))
 
 
 NoiseSpec = Annotated[

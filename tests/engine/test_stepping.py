@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import threading
 
+import numpy as np
 import pytest
 import torch
 
@@ -13,12 +15,13 @@ from engine import (
     Limits,
     RunSpec,
     check_budget,
+    collect_result,
     dumps,
     plan_run,
     run_events,
     run_to_result,
 )
-from landscapes import get_landscape, parse_noise
+from landscapes import get_landscape, list_landscapes, parse_noise
 from optimizers.registry import get_optimizer
 
 
@@ -39,18 +42,20 @@ def points(row) -> list[tuple[float, float]]:
 
 def one_by_one(optimizer, hparams, landscape, noise, seed, start, steps, clip=None, losses=None):
     """The trajectory of one row with the plainest possible loop (no engine code); the clean
-    loss at each point is appended to ``losses`` when given."""
+    loss at each point is appended to ``losses`` when given. The gradient is the landscape's
+    analytic one, as the engine's (tests/landscapes/test_landscape_gradients.py holds it to
+    autograd's; test_analytic_and_autograd_runs_agree_to_rounding below, the runs)."""
     entry = get_optimizer(optimizer)
     f = get_landscape(landscape["id"]).bind(landscape.get("params"))
+    value_and_grad = get_landscape(landscape["id"]).bind_value_and_grad(landscape.get("params"))
     noise_model = parse_noise(noise)
     p = torch.tensor([start], dtype=torch.float64, requires_grad=True)
     opt = entry.build([p], hparams, independent_rows=True)
     path = [tuple(start)]
     for t in range(steps):
-        loss = noise_model.loss(f, p, step=t)
+        loss, g = noise_model.loss_and_grad(value_and_grad, p.detach(), step=t)
         if losses is not None:
-            losses.append(float(loss.detach()[0]))
-        (g,) = torch.autograd.grad(loss.sum(), p)
+            losses.append(float(loss[0]))
         g = noise_model.perturb(g, points=p.detach(), fn=f, step=t, seeds=[seed])
         if clip is not None:
             g = g * min(1.0, clip / float(torch.linalg.vector_norm(g)))
@@ -254,3 +259,27 @@ def test_expression_view_box_sets_the_default_start_and_bound():
 def test_view_box_is_checked(landscape):
     with pytest.raises(ValueError, match="view_box"):
         spec(landscape=landscape)
+
+
+@pytest.mark.parametrize("landscape", [entry.id for entry in list_landscapes()])
+def test_analytic_and_autograd_runs_agree_to_rounding(landscape):
+    """The engine takes a registry landscape's analytic gradient; the same run through autograd
+    (the typed-function path) gives the same trajectories to rounding, and the same losses
+    bitwise at the start (the values are the function's own arithmetic)."""
+    run = spec(
+        landscape={"id": landscape},
+        steps=40,
+        seeds=[0, 1],
+        noise={"kind": "gaussian", "sigma": 0.1},
+        series=[{"optimizer": "adam", "hparams": {"lr": 1e-3}}, {"optimizer": "sgd"}],
+    )
+    plan = plan_run(run)
+    assert plan.value_and_grad is not None
+    analytic = collect_result(plan, run_events(plan))
+    autograd_plan = dataclasses.replace(plan, value_and_grad=None)
+    reference = collect_result(autograd_plan, run_events(autograd_plan))
+    for row, expected in zip(analytic["series"], reference["series"], strict=True):
+        assert row["loss"][0] == expected["loss"][0]
+        assert row["diverged_at"] == expected["diverged_at"]
+        for name in ("x", "y", "loss", "grad_norm"):
+            np.testing.assert_allclose(row[name], expected[name], rtol=1e-9, atol=1e-12)

@@ -387,7 +387,9 @@ def build_cells_figure(
             )
     figure.update_layout(
         title={"text": title},
-        height=330 * len(metrics) + 120,
+        height=330 * len(metrics) + 150,
+        margin={"t": 150},
+        title_y=0.98,
         width=max(700, 380 * len(grids) + 160),
         template="plotly_white",
         # A cell without a value shows the background: diverged (loss, basin) or never within
@@ -408,9 +410,11 @@ def build_cells_figure(
                 "yref": "paper",
                 "x": 0,
                 "y": 1.0,
-                "yshift": 42,
+                "yshift": 40,
+                "yanchor": "bottom",
                 "showarrow": False,
                 "xanchor": "left",
+                "align": "left",
                 "font": {"size": 12},
             },
         ],

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from engine.bulk import collector_paused
 from engine.plan import RunPlan
 from landscapes.noise import DriftNoise
 
@@ -186,6 +187,12 @@ class History:
     # ---- summaries
 
     def summaries(self) -> list[dict[str, Any]]:
+        """Per row (:class:`engine.record.RowSummary`), see :meth:`_summaries`; a burst of
+        small objects, made with the collector paused (engine/bulk.py)."""
+        with collector_paused():
+            return self._summaries()
+
+    def _summaries(self) -> list[dict[str, Any]]:
         """Per row (:class:`engine.record.RowSummary`): final point and clean loss, distance to
         the nearest global minimum and which one it is, the first step within ``tolerance`` of
         the minimum value, and the step it diverged at."""
@@ -224,6 +231,7 @@ class History:
         distance_list = distance.numpy().tolist() if distance is not None else [None] * R
         nearest_list = nearest.numpy().tolist() if nearest is not None else [None] * R
         reached_list = reached.numpy().tolist() if reached is not None else [-1] * R
+        steps = plan.steps
         summaries = []
         for r, row in enumerate(plan.rows):
             ok = valid_list[r]

@@ -29,6 +29,8 @@ import orjson
 import pybase64
 from pydantic import BaseModel, ConfigDict, Field
 
+from engine.bulk import collector_paused
+
 __all__ = [
     "COLUMNS",
     "Chunk",
@@ -269,6 +271,7 @@ class _Writer:
         self.typed = typed
         self.latest: dict[Any, tuple[np.ndarray, Any]] = {}
         self.checked_bases: dict[int, tuple[np.ndarray, bool]] = {}
+        self.checked: dict[int, dict] = {}
 
     def prepare(self, value: Any, where: tuple) -> Any:
         kind = type(value)
@@ -279,13 +282,22 @@ class _Writer:
                 raise NonFiniteError(f"{_path(where)}: {value} is not a finite number")
             return value
         if kind is dict:
-            prepared = {}
+            if id(value) in self.checked:  # a dict shared by many rows (their hparams)
+                return value
+            prepared = None  # a copy only once an item changes (a column encoded)
             for key, item in value.items():
                 # Inline for the common scalars: a call per value is most of the walk's cost.
                 if type(item) in _PLAIN_TYPES or (type(item) is float and item - item == 0.0):
-                    prepared[key] = item
-                else:
-                    prepared[key] = self.prepare(item, (*where, key))
+                    continue
+                new = self.prepare(item, (*where, key))
+                if new is not item:
+                    if prepared is None:
+                        prepared = dict(value)
+                    prepared[key] = new
+            if prepared is None:
+                # Checked and unchanged: the entry keeps it alive, so its id is not reused.
+                self.checked[id(value)] = value
+                return value
             return prepared
         if kind is np.ndarray:
             latest = self.latest.get(where[-1])
@@ -293,12 +305,12 @@ class _Writer:
                 latest = self.latest[where[-1]] = (value, self.column(value, where))
             return latest[1]
         if kind is list or kind is tuple:
-            return [
-                item
-                if type(item) in _PLAIN_TYPES or (type(item) is float and item - item == 0.0)
-                else self.prepare(item, (*where, index))
-                for index, item in enumerate(value)
-            ]
+            for item in value:
+                if not (type(item) in _PLAIN_TYPES or (type(item) is float and item - item == 0.0)):
+                    break
+            else:
+                return value  # scalars only, all fine: orjson writes it as it is
+            return [self.prepare(item, (*where, index)) for index, item in enumerate(value)]
         if isinstance(value, float) and not math.isfinite(value):  # a numpy scalar, say
             raise NonFiniteError(f"{_path(where)}: {value} is not a finite number")
         return value
@@ -346,7 +358,9 @@ def dumps(data: Any, encoding: Encoding = "plain", where: str = "$") -> bytes:
 
 
 def _dumps(data: Any, writer: _Writer, where: str) -> bytes:
-    with np.errstate(over="ignore"):  # an overflowing sum only means "check each element"
+    # An overflowing sum only means "check each element"; the copies of a big result's rows
+    # are a burst of small objects (engine/bulk.py).
+    with np.errstate(over="ignore"), collector_paused():
         prepared = writer.prepare(data, (where,))
     return orjson.dumps(prepared, option=orjson.OPT_SERIALIZE_NUMPY)
 

@@ -26,6 +26,7 @@ from typing import Any, Literal
 import numpy as np
 import torch
 
+from engine.bulk import collector_paused
 from engine.history import History
 from engine.plan import RunPlan, plan_run
 from engine.record import COLUMNS
@@ -310,12 +311,13 @@ def collect_result(plan: RunPlan, events: Iterable[RunEvent]) -> dict[str, Any]:
         raise RuntimeError("the run was cancelled")
     context = {key: value for key, value in meta.items() if key != "rows"}
     rows = []
-    for info, summary in zip(meta["rows"], done["rows"], strict=True):
-        entry = dict(info)
-        if context["record"] == "full":
-            entry.update(_joined(pieces.get(info["row"], []), plan))
-        entry.update(summary)
-        rows.append(entry)
+    with collector_paused():
+        for info, summary in zip(meta["rows"], done["rows"], strict=True):
+            entry = dict(info)
+            if context["record"] == "full":
+                entry.update(_joined(pieces.get(info["row"], []), plan))
+            entry.update(summary)
+            rows.append(entry)
     return {**context, "series": rows}
 
 

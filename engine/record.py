@@ -21,6 +21,7 @@ reported as data (``diverged_at``) and never as a number.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Iterator
 from typing import Any, Literal
 
@@ -242,6 +243,10 @@ def typed_array(column: np.ndarray) -> orjson.Fragment:
 _TYPED_HEADS = {
     name: b'{"dtype":"' + name.encode() + b'","bdata":"' for name, _ in _TYPED_DTYPES.values()
 }
+# A float64 array in the machine's own byte order, written as it is when that is little-endian
+# (typed_array converts anything else).
+_NATIVE_F8 = np.dtype(np.float64) if sys.byteorder == "little" else None
+_F8_HEAD = _TYPED_HEADS["f8"]
 # Values that need neither a check nor an encoding (bool is an int).
 _PLAIN_TYPES = frozenset((str, int, bool, type(None)))
 
@@ -289,7 +294,10 @@ class _Writer:
                 # Inline for the common scalars: a call per value is most of the walk's cost.
                 if type(item) in _PLAIN_TYPES or (type(item) is float and item - item == 0.0):
                     continue
-                new = self.prepare(item, (*where, key))
+                if type(item) is np.ndarray:
+                    new = self.array(item, where, key)
+                else:
+                    new = self.prepare(item, (*where, key))
                 if new is not item:
                     if prepared is None:
                         prepared = dict(value)
@@ -300,10 +308,7 @@ class _Writer:
                 return value
             return prepared
         if kind is np.ndarray:
-            latest = self.latest.get(where[-1])
-            if latest is None or latest[0] is not value:
-                latest = self.latest[where[-1]] = (value, self.column(value, where))
-            return latest[1]
+            return self.array(value, where[:-1], where[-1])
         if kind is list or kind is tuple:
             for item in value:
                 if not (type(item) in _PLAIN_TYPES or (type(item) is float and item - item == 0.0)):
@@ -314,6 +319,32 @@ class _Writer:
         if isinstance(value, float) and not math.isfinite(value):  # a numpy scalar, say
             raise NonFiniteError(f"{_path(where)}: {value} is not a finite number")
         return value
+
+    def array(self, value: np.ndarray, where: tuple, key: Any) -> Any:
+        """The column ``value`` at ``where`` + ``key``, checked and encoded (once per object)."""
+        latest = self.latest.get(key)
+        if latest is not None and latest[0] is value:
+            return latest[1]
+        base = value.base
+        checked = self.checked_bases.get(id(base)) if base is not None else None
+        if (
+            checked is not None
+            and checked[1]
+            and value.dtype is _NATIVE_F8
+            and base.dtype is _NATIVE_F8
+            and value.flags.c_contiguous
+        ):
+            # The common case, without the general path's calls: a float64 row of a matrix
+            # already found finite (the engine cuts every row of a chunk from one).
+            encoded = (
+                orjson.Fragment(_F8_HEAD + pybase64.b64encode(value) + b'"}')
+                if self.typed
+                else value
+            )
+        else:
+            encoded = self.column(value, (*where, key))
+        self.latest[key] = (value, encoded)
+        return encoded
 
     def column(self, value: np.ndarray, where: tuple) -> Any:
         if value.dtype.kind == "f":

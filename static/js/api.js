@@ -69,20 +69,46 @@ export function parseEvents(buffer) {
   return { events, rest };
 }
 
+// Whether `text` holds the end of an event at or after index `from` (an event's data can
+// arrive in many reads: only the new text is searched, never the whole buffer again).
+export function hasEventEnd(text, from = 0) {
+  const start = Math.max(0, from - 3);
+  return text.indexOf("\n\n", start) >= 0 || text.indexOf("\r\n\r\n", start) >= 0;
+}
+
+// Reads that piled up (a busy page) resolve one after another without a task in between: past
+// this long the reader lets the page breathe (input, a frame, a Cancel click) before going on.
+const STREAM_SLICE_MS = 8;
+
+function nextTask() {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
 // POST a run and stream it: `handlers.meta`, `.chunk` and `.done` get each event's data.
 // `signal` (an AbortController's) cancels the run on the server too.
 export async function streamRun(spec, handlers, signal) {
   const response = await postRun(spec, "text/event-stream", signal);
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = "";
+  let sliceStart = performance.now();
   for (;;) {
     const { value, done } = await reader.read();
     if (done) break;
-    const parsed = parseEvents(buffer + value);
+    const text = buffer + value;
+    if (!hasEventEnd(text, buffer.length)) {
+      buffer = text;
+      continue;
+    }
+    const parsed = parseEvents(text);
     buffer = parsed.rest;
     for (const { event, data } of parsed.events) {
       if (event === "error") throw new ApiError(503, [{ loc: "", message: data.detail }]);
       handlers[event]?.(data);
+      if (performance.now() - sliceStart > STREAM_SLICE_MS) {
+        await nextTask();
+        signal?.throwIfAborted();
+        sliceStart = performance.now();
+      }
     }
   }
 }

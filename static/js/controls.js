@@ -4,7 +4,11 @@
 // "value" (run).
 
 import { nextSeriesColor } from "./colors.js";
-import { EXPRESSION_VIEW_BOX, parseNumberList } from "./state.js";
+import { fanEditor } from "./fan-controls.js";
+import { keptSweep } from "./fan.js";
+import { mapSection, sweepEditor, tuneSection } from "./kind-controls.js";
+import { sweepList } from "./run-kinds.js";
+import { EXPRESSION_VIEW_BOX } from "./state.js";
 
 const EXPRESSION_OPTION = "__expression__";
 
@@ -38,7 +42,7 @@ function parseNumber(text) {
   return trimmed === "" ? Number.NaN : Number(trimmed);
 }
 
-function errorSlot(loc) {
+export function errorSlot(loc) {
   return h("div", { class: "field-error", role: "alert", "data-error-for": loc });
 }
 
@@ -59,7 +63,7 @@ function logBounds(schema) {
 }
 
 // One input for one schema property. `onValue(value)` is called with valid numbers/booleans.
-function schemaField({ name, schema, value, loc, onValue, testid }) {
+export function schemaField({ name, schema, value, loc, onValue, testid }) {
   const id = nextId("field");
   const label = h("label", { for: id, title: describe(schema) }, titleOf(name, schema));
   if (schema.type === "boolean") {
@@ -107,7 +111,7 @@ function schemaField({ name, schema, value, loc, onValue, testid }) {
   return field;
 }
 
-function section(title, ...children) {
+export function section(title, ...children) {
   return h("section", { class: "panel" }, h("h2", {}, title), ...children);
 }
 
@@ -125,6 +129,12 @@ function landscapeSection(state, catalogue, changed) {
         const entry = catalogue.landscapes.find((l) => l.id === e.target.value);
         state.landscape = { id: entry.id, params: { ...entry.params } };
         state.start = [...entry.default_start];
+      }
+      // A map covers the new landscape's view box, at the same number of starts.
+      if (state.map) {
+        const box = e.target.value === EXPRESSION_OPTION ? EXPRESSION_VIEW_BOX
+          : catalogue.landscapes.find((l) => l.id === e.target.value).view_box;
+        state.map = { x: [...box[0], state.map.x[2]], y: [...box[1], state.map.y[2]] };
       }
       changed("surface", "structure");
     } },
@@ -244,8 +254,9 @@ function seriesCard(state, catalogue, index, changed) {
     "aria-label": `Optimizer of series ${index + 1}`, "data-loc": `${loc}.optimizer`,
     onchange: (e) => {
       const next = catalogue.optimizers.find((o) => o.id === e.target.value);
+      // A fan of a hyperparameter the new optimizer also takes as a tensor (lr) stays.
       state.series[index] = { ...series, optimizer: next.id, hparams: { ...next.defaults },
-        sweep: null };
+        sweep: keptSweep(series.sweep, next) };
       changed("structure");
     } },
   catalogue.optimizers.map((o) => h("option", { value: o.id, selected: o.id === series.optimizer,
@@ -261,37 +272,19 @@ function seriesCard(state, catalogue, index, changed) {
     disabled: state.series.length === 1,
     onclick: () => { state.series.splice(index, 1); changed("structure"); } }, "✕");
   const fields = Object.entries(entry.hparams_schema.properties)
-    .filter(([name]) => name !== series.sweep?.param)
+    .filter(([name]) => !sweepList(series.sweep).some((sweep) => sweep.param === name))
     .map(([name, schema]) => schemaField({ name, schema,
       value: series.hparams[name] ?? schema.default, loc: `${loc}.hparams.${name}`,
       testid: `series-${index}-${name}`,
       onValue: (value) => { series.hparams = { ...series.hparams, [name]: value }; changed("value"); } }));
-  const sweepId = nextId("sweep");
-  // A bad entry is said next to the box (in a slot of its own, which the server's answers to
-  // later runs do not clear) and starts no run.
-  const sweepError = h("div", { class: "field-error", role: "alert", id: `${sweepId}-error`,
-    "data-testid": `series-${index}-sweep-error` });
-  const sweep = series.sweep ? h("div", { class: "field" },
-    h("label", { for: sweepId }, `${series.sweep.param} swept over`),
-    h("input", { type: "text", id: sweepId, value: series.sweep.values.join(", "),
-      "data-loc": `${loc}.sweep`, "data-testid": `series-${index}-sweep`, spellcheck: "false",
-      autocomplete: "off", "aria-describedby": `${sweepId}-help ${sweepId}-error`,
-      onchange: (e) => {
-        const parsed = parseNumberList(e.target.value);
-        sweepError.textContent = parsed.error ?? "";
-        e.target.classList.toggle("invalid-entry", Boolean(parsed.error));
-        e.target.setAttribute("aria-invalid", String(Boolean(parsed.error)));
-        if (parsed.error) return;
-        series.sweep = { ...series.sweep, values: parsed.values };
-        changed("value");
-      } }),
-    h("div", { class: "help", id: `${sweepId}-help` }, "Comma-separated: one trajectory per value."),
-    sweepError, errorSlot(`${loc}.sweep`)) : null;
+  // One or two swept hyperparameters, and the buttons that add them (kind-controls.js).
+  const sweep = sweepEditor(state, catalogue, index, changed);
   return h("div", { class: "series", "data-testid": "series", style: `--series-color: ${series.color}` },
     h("div", { class: "series-head" }, color, optimizerSelect, remove),
     h("div", { class: "field" }, label),
     h("p", { class: "summary" }, entry.summary),
     errorSlot(loc), errorSlot(`${loc}.optimizer`), errorSlot(`${loc}.hparams`),
+    fanEditor(state, catalogue, index, changed),
     sweep,
     h("details", { class: "hparams", open: index === 0 && state.series.length === 1 },
       h("summary", {}, "Hyperparameters"), fields));
@@ -317,6 +310,9 @@ export function renderControls(root, state, catalogue, changed) {
     landscapeSection(state, catalogue, changed),
     seriesSection(state, catalogue, changed),
     runSection(state, changed),
+    mapSection(state, state.landscape.expression !== undefined ? EXPRESSION_VIEW_BOX
+      : catalogue.landscapes.find((l) => l.id === state.landscape.id).view_box, changed),
+    tuneSection(state, catalogue, changed),
     noiseSection(state, catalogue, changed),
   );
 }

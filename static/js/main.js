@@ -2,16 +2,26 @@
 // streamed and drawn as they arrive, and every change lands in the URL fragment.
 
 import * as api from "./api.js";
-import { seriesColor } from "./colors.js";
+import { seriesColor, viridis } from "./colors.js";
 import { clearProblems, h, renderControls, showProblems } from "./controls.js";
 import { download, runToCsv, runToJson } from "./export.js";
+import {
+  describePath, fanFraction, fanFromValues, fanMembers, fanPath, fanSeriesIndex, formatFanValue,
+  fromSlider, sliderRange, toSlider,
+} from "./fan.js";
+import { hideCells, initCells, runSummaries } from "./maps.js";
+import {
+  neighbourStep, nextRevealStep, REPLAY_SECONDS, REPLAY_SPEEDS, replaySpeed, replayStepAt,
+} from "./playback.js";
 import * as plot from "./plot.js";
 import { formatReached, resultGroups, toleranceText } from "./results.js";
 import { addChunk, finishRun, newRun, rowsFromResult } from "./run-data.js";
+import { isSummaryRun, tuningProgressText } from "./run-kinds.js";
 import {
-  decodeFragment, encodeFragment, EXPRESSION_VIEW_BOX, gammaSeriesIndex, isModified,
+  decodeFragment, encodeFragment, EXPRESSION_VIEW_BOX, isModified,
   pointsPerRow, refreshesAtPowersOfTwo, stateFromPreset, toRunSpec,
 } from "./state.js";
+import { showTuning } from "./tune.js";
 
 // Changes settle for this long before a run starts, so typing does not start one per key.
 const RUN_DEBOUNCE_MS = 350;
@@ -33,14 +43,16 @@ let gammaController = null;
 let runTimer = 0;
 let gammaTimer = 0;
 let surfaceController = null;
-// Replay: the step the scrubber shows, whether it is playing, and from where and when.
+// Replay: the step the scrubber shows (null: the whole run), whether it is playing, and from
+// where and when (steps follow the clock at the chosen speed: a slow frame skips steps, it
+// does not slow the replay down).
 let replayStep = null;
 let replayPlaying = false;
-let replayFrameQueued = false;
 let replayOrigin = null;
-// A replay crosses a whole run in this long, whatever its length and however slowly the browser
-// draws (steps follow the clock, frames are skipped).
-const REPLAY_SECONDS = 4;
+// The streaming run's reveal: the step drawn (fractional: it moves at a pace), when, for which
+// request, and who waits for it to reach the last step received.
+let live = null;
+let clockQueued = false;
 
 // ---- status, errors, progress ----
 
@@ -91,10 +103,10 @@ function landscapeInfo() {
   return catalogue.landscapes.find((l) => l.id === state.landscape.id);
 }
 
-// The series the gamma slider drives (its sweep runs over its optimizer's adaptivity exponent,
-// as the registry says), -1 when none; and that exponent's name.
+// The series the fan slider drives (one sweep over a hyperparameter its optimizer takes as a
+// tensor, as the registry says: fan.js), -1 when none; and that hyperparameter's name.
 function fanSeries() {
-  return gammaSeriesIndex(state, catalogue.optimizers);
+  return isSummaryRun(state) ? -1 : fanSeriesIndex(state.series, catalogue.optimizers);
 }
 
 function fanParam() {
@@ -110,8 +122,12 @@ function rowStyle() {
   return {
     seeds: state.seeds,
     color: (row) => (row.series === fan
-      ? plot.gammaColor(row.hparams[param])
+      ? fanColor(row.hparams[param])
       : state.series[row.series]?.color ?? seriesColor(row.series)),
+    // The loss and distance plots get a trace for the fan's highlighted path; its members stay
+    // out of the legend (the final-loss curve names them by colour).
+    highlight: fan >= 0,
+    inLegend: (row) => row.series !== fan,
     name: (row) => row.label,
     groupKey: (row) => `${row.series}|${sweptParam(row) ? row.hparams[sweptParam(row)] : ""}`,
     firstOfGroup: (row) => row.seed === 0,
@@ -125,16 +141,61 @@ function shownRun() {
 
 function redraw() {
   plot.drawRun(shownRun(), rowStyle());
-  if (replayStep !== null) plot.showStep(replayStep);
   updateGammaPanel();
   renderResults();
 }
 
-// ---- replay of a finished run ----
+// ---- motion: a streaming run revealed at its pace, a finished run replayed ----
+
+function tickClock() {
+  if (clockQueued) return;
+  clockQueued = true;
+  requestAnimationFrame(clock);
+}
+
+// One clock for both: each frame moves the reveal (towards the last step received) or the
+// replay (at its speed), and the plots follow (plot.js draws what changed).
+function clock(now) {
+  clockQueued = false;
+  if (live && run && !run.done) {
+    live.shown = nextRevealStep(live.shown, run.lastStep, run.meta.steps, now - live.time);
+    live.time = now;
+    plot.setLiveStep(Math.floor(live.shown));
+    if (live.shown >= run.lastStep && live.caughtUp) live.caughtUp();
+    else if (live.shown < run.lastStep) tickClock();
+  }
+  if (replayPlaying) {
+    replayTick(now);
+    if (replayPlaying) tickClock();
+  }
+}
+
+// The run of `controller` starts streaming: its points appear from step 0 on.
+function startLive(controller) {
+  live = { controller, shown: 0, time: performance.now(), caughtUp: null };
+  plot.setLiveStep(0);
+  tickClock();
+}
+
+// Resolves when the reveal has reached the last step received (the stream has ended); a
+// cancel stops the wait.
+function revealFinished(signal) {
+  return new Promise((resolve, reject) => {
+    if (!live || live.shown >= run.lastStep) {
+      resolve();
+      return;
+    }
+    live.caughtUp = resolve;
+    signal.addEventListener("abort",
+      () => reject(new DOMException("The run was cancelled.", "AbortError")), { once: true });
+    tickClock();
+  });
+}
 
 function resetReplay() {
   replayPlaying = false;
   replayStep = null;
+  replayOrigin = null;
   const steps = run?.done ? run.meta.steps : 0;
   $("replay").hidden = !run?.done;
   $("scrubber").max = String(steps);
@@ -148,31 +209,26 @@ function showReplayState() {
   $("scrubber-step").textContent = `step ${shown} of ${steps}`;
   $("play").textContent = replayPlaying ? "❚❚ Pause" : "▶ Play";
   $("play").setAttribute("aria-pressed", String(replayPlaying));
+  $("step-back").disabled = shown <= 0;
+  $("step-forward").disabled = shown >= steps;
+  $("replay-speed").value = String(replaySpeed(state?.replaySpeed));
 }
 
-// Show `step` at the next animation frame (the last step shows the whole run).
+// Show `step` (the last step shows the whole run); the plots catch up at the next frame.
 function seekReplay(step) {
   const steps = Number($("scrubber").max);
-  replayStep = step >= steps ? null : step;
-  $("scrubber").value = String(step);
+  replayStep = step >= steps ? null : Math.max(0, step);
+  $("scrubber").value = String(replayStep ?? steps);
   showReplayState();
-  if (replayFrameQueued) return;
-  replayFrameQueued = true;
-  requestAnimationFrame(() => {
-    replayFrameQueued = false;
-    plot.showStep(replayStep, !replayPlaying || replayStep === null);
-  });
+  plot.showStep(replayStep, { playing: replayPlaying });
 }
 
 function replayTick(now) {
-  if (!replayPlaying) return;
   const steps = Number($("scrubber").max);
   replayOrigin ??= { time: now, step: replayStep ?? 0 };
-  const elapsed = (now - replayOrigin.time) / 1000;
-  const next = Math.min(steps, Math.round(replayOrigin.step + (elapsed / REPLAY_SECONDS) * steps));
+  const next = replayStepAt(replayOrigin, now, replaySpeed(state.replaySpeed), steps);
   if (next >= steps) replayPlaying = false;
   seekReplay(next);
-  if (replayPlaying) requestAnimationFrame(replayTick);
 }
 
 function togglePlay() {
@@ -180,8 +236,28 @@ function togglePlay() {
   replayOrigin = null;
   if (replayPlaying && replayStep === null) seekReplay(0); // from the start after an end
   showReplayState();
-  if (replayPlaying) requestAnimationFrame(replayTick);
-  else seekReplay(Number($("scrubber").value)); // paused: bring the 3-D view up to date
+  if (replayPlaying) tickClock();
+  else seekReplay(Number($("scrubber").value)); // paused: every view shows this step
+}
+
+// One recorded step back (-1) or forward (1): of a run decimated for the wire, the next point
+// there is; of any other, exactly one step. It pauses a playing replay.
+function stepReplay(direction) {
+  if (!run?.done) return;
+  replayPlaying = false;
+  replayOrigin = null;
+  const steps = run.meta.steps;
+  const longest = run.rows.reduce((best, row) => (row.steps.length > best.steps.length
+    ? row : best));
+  seekReplay(neighbourStep(longest.steps, replayStep ?? steps, direction, steps));
+}
+
+// A new speed applies from the step shown now, without a jump.
+function setReplaySpeed(value) {
+  state.replaySpeed = replaySpeed(value);
+  writeUrl();
+  replayOrigin = null;
+  showReplayState();
 }
 
 // An edit: the state stays tied to its preset (marked modified), lands in the URL and runs.
@@ -257,39 +333,77 @@ async function startRun() {
   clearProblems(controlsRoot);
   setError("");
   runSpec = toRunSpec(state, pointsPerRow(state));
+  const spec = runSpec;
   const began = performance.now();
   setBusy(true);
   setStatus("Starting…");
+  let done = null;
   try {
-    await api.streamRun(runSpec, {
+    if (spec.record === "final") {
+      // Maps and phase diagrams: summaries only, drawn in their own panel (maps.js); no
+      // trajectories to export or replay meanwhile.
+      run = null;
+      extraGammaRows = [];
+      const drawn = await runSummaries(spec, controller.signal,
+        { setStatus, setProgress, isCurrent: () => runController === controller });
+      if (drawn && runController === controller) {
+        document.body.dataset.runsDone = Number(document.body.dataset.runsDone ?? 0) + 1;
+      }
+      return;
+    }
+    // A tuned run streams nothing until it has tuned.
+    if (spec.tune) setStatus(tuningProgressText(spec.tune, spec.series.length));
+    await api.streamRun(spec, {
       meta: (meta) => {
+        hideCells();
+        showTuning(meta.tuning ?? null, spec.seeds, state.series.map((s) => s.color));
         run = newRun(meta);
+        // The points each row will have: how the plots draw this run (plot.js).
+        run.pointsPerRow = Math.min(meta.steps + 1, spec.max_points ?? Infinity);
         extraGammaRows = [];
         setStale("");
         resetReplay();
         redraw();
+        startLive(controller);
       },
       chunk: (chunk) => {
         addChunk(run, chunk);
         setProgress(run.lastStep, run.meta.steps);
-        plot.queueStreamedPoints();
+        tickClock();
       },
-      done: (done) => {
-        finishRun(run, done);
-        resetReplay();
-        redraw();
-        // A counter of finished runs: lets scripts and tests wait for the next one.
-        document.body.dataset.runsDone = Number(document.body.dataset.runsDone ?? 0) + 1;
-        const seconds = ((performance.now() - began) / 1000).toFixed(1);
-        setStatus(`${run.rows.length} trajectories × ${run.meta.steps} steps in ${seconds} s `
-          + `(${run.meta.device}, ${run.meta.dtype})`
-          + (run.meta.clip_grad_norm ? `, gradient norm clipped to ${run.meta.clip_grad_norm}.` : "."));
-        computeMissingGamma();
+      done: (data) => {
+        done = data;
       },
     }, controller.signal);
+    if (!done) throw new Error("the run's stream ended before the run did");
+    const seconds = ((performance.now() - began) / 1000).toFixed(1);
+    // The server is done; the page draws what it has not revealed yet (at most a second's
+    // worth), then the finished run.
+    await revealFinished(controller.signal);
+    live = null;
+    finishRun(run, done);
+    resetReplay();
+    redraw();
+    await plot.settled();
+    if (runController !== controller) return;
+    // A counter of finished runs: lets scripts and tests wait for the next one.
+    document.body.dataset.runsDone = Number(document.body.dataset.runsDone ?? 0) + 1;
+    setStatus(`${run.rows.length} trajectories × ${run.meta.steps} steps in ${seconds} s `
+      + `(${run.meta.device}, ${run.meta.dtype})`
+      + (run.meta.clip_grad_norm ? `, gradient norm clipped to ${run.meta.clip_grad_norm}.` : "."));
   } catch (error) {
+    let reached = run?.lastStep ?? 0;
+    if (live?.controller === controller) {
+      reached = Math.floor(live.shown);
+      live = null;
+      plot.stopLive();
+    }
     if (error.name === "AbortError") {
-      if (runController === controller) setStatus(`Cancelled at step ${run?.lastStep ?? 0}.`);
+      if (runController === controller) {
+        setStatus(`Cancelled at step ${reached}.`);
+        // Read by tests and bench/page_stream.py: when the cancellation took effect.
+        document.body.dataset.cancelledAt = String(performance.now());
+      }
       return;
     }
     showApiError(error);
@@ -306,7 +420,7 @@ function cancelRun() {
   runController?.abort();
 }
 
-// ---- the gamma fan ----
+// ---- the fan: one series over a range of one hyperparameter (fan.js) ----
 
 function fanRows() {
   const index = fanSeries();
@@ -314,39 +428,91 @@ function fanRows() {
   return [...run.rows, ...extraGammaRows].filter((row) => row.series === index && row.seed === 0);
 }
 
-function nearestFanRow(gamma) {
-  const param = fanParam();
-  let best = null;
-  for (const row of fanRows()) {
-    if (!best || Math.abs(row.hparams[param] - gamma) < Math.abs(best.hparams[param] - gamma)) {
-      best = row;
-    }
-  }
-  return best;
+// The fan's hyperparameter, its scale (linear for gamma, log for lr) and its values.
+function fanInfo() {
+  const index = fanSeries();
+  const sweep = state.series[index]?.sweep;
+  if (!sweep) return null;
+  const entry = catalogue.optimizers.find((o) => o.id === state.series[index].optimizer);
+  const logScale = entry?.hparams_schema?.properties?.[sweep.param]?.log_scale;
+  const scale = logScale ? "log" : fanFromValues(sweep.values).scale;
+  return { index, entry, param: sweep.param, scale, values: sweep.values,
+    adaptivity: entry?.capabilities?.adaptivity_exponent === sweep.param };
+}
+
+function fanColor(value) {
+  const info = fanInfo();
+  return info ? viridis(fanFraction(value, info.values, info.scale)) : "#000000";
+}
+
+// The slider's value (the parameter's units): the state's if inside the fan, else gamma 1
+// (Adam-like) for an adaptivity exponent, else the fan's middle.
+function fanValue(info) {
+  const positions = info.values.map((v) => toSlider(v, info.scale));
+  const [lo, hi] = [Math.min(...positions), Math.max(...positions)];
+  const inside = (v) => typeof v === "number" && Number.isFinite(v)
+    && (info.scale !== "log" || v > 0) && toSlider(v, info.scale) >= lo - 1e-12 && toSlider(v, info.scale) <= hi + 1e-12;
+  const saved = state.fanAt ?? (info.adaptivity ? state.gamma : null);
+  if (inside(saved)) return saved;
+  if (info.adaptivity && inside(1)) return 1;
+  return fromSlider((lo + hi) / 2, info.scale);
 }
 
 function updateGammaPanel() {
   const panel = $("gamma-panel");
+  const info = fanInfo();
   const rows = fanRows();
-  panel.hidden = fanSeries() < 0;
-  if (panel.hidden || !rows.length) {
+  panel.hidden = !info;
+  document.body.classList.toggle("fan-shown", Boolean(info));
+  if (!info || !rows.length) {
     plot.clearGammaPlot();
+    plot.highlightPath(null);
     return;
   }
-  const gamma = state.gamma ?? 1;
-  $("gamma-slider").value = gamma;
-  plot.drawGammaPlot(rows, gamma, fanParam());
-  highlightGamma(gamma);
+  const slider = $("gamma-slider");
+  const range = sliderRange(info.values, info.scale);
+  slider.min = String(range.min);
+  slider.max = String(range.max);
+  slider.step = String(range.step);
+  const value = fanValue(info);
+  slider.value = String(toSlider(value, info.scale));
+  const label = state.series[info.index].label || info.entry?.label || "";
+  const name = info.param === "gamma" ? "γ" : info.param;
+  $("fan-name").textContent = info.adaptivity ? `${label}'s adaptivity ${name}` : `${label} ${name}`;
+  const ends = [info.values[0], info.values.at(-1)].map(formatFanValue);
+  const defaultGamma = info.adaptivity && range.min === -1 && range.max === 2;
+  $("fan-scale").replaceChildren(...(defaultGamma
+    ? ["−1", "0 · SGD + momentum", "1 · Adam-like", "2"]
+    : [ends[0], `${info.values.length} paths${info.scale === "log" ? ", log scale" : ""}`, ends[1]])
+    .map((text) => h("span", {}, text)));
+  $("fan-snap").checked = Boolean(state.fanSnap);
+  plot.drawFanCurve(rows, { param: info.param, scale: info.scale, colorOf: fanColor });
+  highlightGamma(value);
 }
 
-function highlightGamma(gamma) {
-  const row = nearestFanRow(gamma);
-  $("gamma-value").textContent = gamma.toFixed(2);
-  $("gamma-path").textContent = row
-    ? `${row.label}: final loss ${row.result.final_loss.toPrecision(4)}`
-      + (row.result.diverged_at != null ? `, diverged at step ${row.result.diverged_at}` : "")
-    : "";
-  plot.highlightRow(row, gamma);
+// Move the highlighted path to `value` on every plot (restyles only: no request, no redraw).
+function highlightGamma(value) {
+  const info = fanInfo();
+  if (!info) return;
+  const path = fanPath(fanMembers(fanRows(), info.param), value, info.scale, plot.rowColumns,
+    { snap: Boolean(state.fanSnap) });
+  $("gamma-value").textContent = formatFanValue(value);
+  const row = path?.lower.row;
+  let text = "";
+  if (path && !path.interpolated) {
+    text = `${row.label}: ${describePath(path, info.param)}, final loss `
+      + `${row.result.final_loss.toPrecision(4)}`
+      + (row.result.diverged_at != null ? `, diverged at step ${row.result.diverged_at}` : "");
+  } else if (path) {
+    text = describePath(path, info.param);
+  }
+  $("gamma-path").textContent = text;
+  $("gamma-path").dataset.mode = path?.interpolated ? "interpolated" : "computed";
+  $("fan-compute").hidden = !path?.interpolated && !(state.fanSnap && path
+    && Math.abs(path.lower.value - value) > 1e-12);
+  plot.highlightPath(path, fanColor(value), value);
+  // A counter of highlights drawn: lets tests wait for the next one.
+  document.body.dataset.fanHighlights = Number(document.body.dataset.fanHighlights ?? 0) + 1;
 }
 
 // While dragging: the highlight follows at most once per animation frame, from the paths
@@ -354,7 +520,9 @@ function highlightGamma(gamma) {
 let pendingGamma = null;
 function onGammaInput(event) {
   const first = pendingGamma === null;
-  pendingGamma = Number(event.target.value);
+  const info = fanInfo();
+  if (!info) return;
+  pendingGamma = fromSlider(Number(event.target.value), info.scale);
   if (!first) return;
   requestAnimationFrame(() => {
     highlightGamma(pendingGamma);
@@ -362,34 +530,37 @@ function onGammaInput(event) {
   });
 }
 
-// On release: remember the value, and compute its path if the sweep does not have it.
+// On release: remember the value (the URL keeps it); nothing is computed.
 function onGammaChange(event) {
-  state.gamma = Number(event.target.value);
+  const info = fanInfo();
+  if (!info) return;
+  state.fanAt = fromSlider(Number(event.target.value), info.scale);
+  if (info.adaptivity) state.gamma = state.fanAt;
   writeUrl();
-  clearTimeout(gammaTimer);
-  gammaTimer = setTimeout(computeMissingGamma, GAMMA_COMPUTE_DEBOUNCE_MS);
 }
 
+// "Compute this value exactly": the slider's value as one more computed member of the fan.
 async function computeMissingGamma() {
-  const index = fanSeries();
-  const param = fanParam();
-  const gamma = state.gamma;
-  if (index < 0 || gamma === null || !run?.done) return;
-  if (fanRows().some((row) => Math.abs(row.hparams[param] - gamma) < 1e-9)) return;
+  const info = fanInfo();
+  const value = fromSlider(Number($("gamma-slider").value), info?.scale ?? "linear");
+  if (!info || !run?.done) return;
+  const { index, param } = info;
+  if (fanRows().some((row) => Math.abs(row.hparams[param] - value) < 1e-9)) return;
   gammaController?.abort();
   const controller = new AbortController();
   gammaController = controller;
-  const series = { ...runSpec.series[index], sweep: { param, values: [gamma] } };
-  setStatus(`Computing gamma = ${gamma}…`);
+  const series = { ...runSpec.series[index], sweep: { param, values: [value] } };
+  setStatus(`Computing ${param} = ${value}…`);
   try {
     const result = await api.runWhole({ ...runSpec, seeds: [0], series: [series] },
       controller.signal);
     const offset = run.rows.length + extraGammaRows.length;
     extraGammaRows.push(...rowsFromResult(result).map((row, i) => (
       { ...row, row: offset + i, series: index })));
+    state.fanAt = value;
     redraw();
-    setStatus(`Added gamma = ${gamma} to the fan.`);
-    document.body.dataset.gammaAdded = gamma;
+    setStatus(`Added ${param} = ${value} to the fan.`);
+    document.body.dataset.gammaAdded = value;
   } catch (error) {
     if (error.name !== "AbortError") showApiError(error);
   }
@@ -459,7 +630,8 @@ async function loadState(next) {
 
 // A preset's own state, keeping whether the narration is open (the user's choice).
 function presetState(preset) {
-  return { ...stateFromPreset(preset), narration: state?.narration ?? true };
+  return { ...stateFromPreset(preset), narration: state?.narration ?? true,
+    replaySpeed: replaySpeed(state?.replaySpeed) };
 }
 
 function renderPresetMenu() {
@@ -505,6 +677,10 @@ async function main() {
     contour: $("plot-contour"), surface: $("plot-surface"), loss: $("plot-loss"),
     distance: $("plot-distance"), gamma: $("plot-gamma"),
   });
+  // The maps' panel; a clicked cell can become a trajectory run (`edit` sets the state).
+  initCells({ state: () => state, writeUrl, landscapeInfo,
+    optimizerLabel: (id) => catalogue.optimizers.find((o) => o.id === id)?.label ?? id,
+    openTrajectories: (edit) => { edit(state); changed("structure", "start"); } });
   try {
     catalogue = await api.catalogue();
   } catch (error) {
@@ -538,12 +714,26 @@ async function main() {
   $("export-csv").addEventListener("click", exportCsv);
   $("export-json").addEventListener("click", exportJson);
   $("play").addEventListener("click", togglePlay);
+  $("step-back").addEventListener("click", () => stepReplay(-1));
+  $("step-forward").addEventListener("click", () => stepReplay(1));
+  $("replay-speed").replaceChildren(...REPLAY_SPEEDS.map((speed) => h("option",
+    { value: String(speed) }, `×${speed}`)));
+  $("replay-speed").title = `×1 replays the whole run in ${REPLAY_SECONDS} s`;
+  $("replay-speed").addEventListener("change", (event) => setReplaySpeed(event.target.value));
   $("scrubber").addEventListener("input", (event) => {
     replayPlaying = false;
+    replayOrigin = null;
     seekReplay(Number(event.target.value));
   });
   $("gamma-slider").addEventListener("input", onGammaInput);
   $("gamma-slider").addEventListener("change", onGammaChange);
+  $("fan-compute").addEventListener("click", computeMissingGamma);
+  $("fan-snap").addEventListener("change", (event) => {
+    state.fanSnap = event.target.checked;
+    writeUrl();
+    const info = fanInfo();
+    if (info) highlightGamma(fromSlider(Number($("gamma-slider").value), info.scale));
+  });
   window.addEventListener("hashchange", () => {
     const next = decodeFragment(location.hash);
     if (next) loadState(next);

@@ -1,27 +1,65 @@
 // The only module that touches Plotly: the contour, the 3-D surface, loss and distance vs step,
 // and final loss vs gamma. Full figures go through Plotly.react (uirevision keeps zoom and
-// camera); streamed points through Plotly.extendTraces, batched once per animation frame.
+// camera); what moves (a streaming run, a replay) is brought up to date once per animation
+// frame, one Plotly update per task, with canvases over the axes for what Plotly cannot redraw
+// every frame (live-layer.js).
 
 /* global Plotly */
 
 import { LANDSCAPE_COLORSCALE, VIRIDIS_COLORSCALE, viridis } from "./colors.js";
-import { distancesToNearest, mapColumn, refreshIndices, seedBand } from "./run-data.js";
+import { GrowableColumn } from "./columns.js";
+import { LiveLayer } from "./live-layer.js";
 import {
-  DISTANCE_AXIS_TITLE, displayLoss, floorDistances, isolateGroup, lossAxisTitle as lossTitle,
-  roundToResolution, seriesSignature, shadingTitle, toggleGroup,
+  displayStride, joinRows, paddedRange, pointsUpTo, rangeHolds,
+} from "./playback.js";
+import {
+  COLUMNS, distancesToNearest, hasEnded, mapColumn, refreshIndices, seedBand,
+} from "./run-data.js";
+import {
+  clipPathToBox, DISTANCE_AXIS_TITLE, displayLoss, floorDistances, isolateGroup,
+  lossAxisTitle as lossTitle, roundToResolution, seriesSignature, shadingTitle, surfaceAspect,
+  surfaceBox, toggleGroup,
 } from "./view.js";
 
 export const GAMMA_RANGE = [-1, 2];
 
 const FONT = { family: "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", size: 13,
   color: "#1f2933" };
-const BASE_LAYOUT = {
-  font: FONT,
-  paper_bgcolor: "rgba(0,0,0,0)",
-  plot_bgcolor: "#ffffff",
-  hoverlabel: { font: { family: FONT.family, size: 12 } },
-  hovermode: "closest",
-};
+// Plotly sizes text and margins in pixels. These are its sizes at the page's base text size
+// (BASE_TEXT_PX: the root font size up to 1280 px wide); they grow with the page's root font
+// size, which app.css raises with the viewport width, so plot text keeps up with the page's.
+const BASE_TEXT_PX = 14;
+const TEXT_PX = { base: FONT.size, title: 15, legend: 12, hover: 12, colorbarTitle: 12,
+  colorbarTicks: 11, label: 12 };
+let textScale = 1;
+
+function measureTextScale() {
+  const rootPx = Number.parseFloat(getComputedStyle(document.documentElement).fontSize);
+  return rootPx > 0 ? rootPx / BASE_TEXT_PX : 1;
+}
+
+// A size in pixels at the base text size, as it is at the page's text size now.
+function scaled(px) {
+  return Math.round(px * textScale * 10) / 10;
+}
+
+function scaledMargin({ l, r, t, b }) {
+  return { l: scaled(l), r: scaled(r), t: scaled(t), b: scaled(b) };
+}
+
+function baseLayout() {
+  return {
+    font: { ...FONT, size: scaled(TEXT_PX.base) },
+    paper_bgcolor: "rgba(0,0,0,0)",
+    plot_bgcolor: "#ffffff",
+    hoverlabel: { font: { family: FONT.family, size: scaled(TEXT_PX.hover) } },
+    hovermode: "closest",
+  };
+}
+
+function plotTitle(text) {
+  return { text, x: 0.02, font: { size: scaled(TEXT_PX.title) } };
+}
 // The contour's traces, bottom to top: the landscape, one white outline per row, the rows'
 // paths, end / divergence / refresh markers, the global minima (above the end markers), the
 // start, the gamma highlight and the replay markers. Indices of the first outline and path.
@@ -36,14 +74,14 @@ let divs = null;
 let scene = null;
 let run = null;
 let look = null;
-// Points of each row already on screen, and whether a frame is already queued.
-let drawnPoints = [];
-let frameQueued = false;
 let highlightTrace = -1;
-// The step the replay shows (null: the whole run).
-let shownStep = null;
-// The replay marker trace (each row's point at the scrubbed step), once a run is done.
+// The replay marker trace (each row's point at the scrubbed step), once a run is done, and the
+// first of the end / divergence marker traces (-1 when the contour has none).
 let replayTrace = -1;
+let endTrace = -1;
+// What the plots show: every point (step null), or each row up to `step`; `live` while a run
+// streams in and its points are revealed (main.js paces the step).
+let view = { step: null, live: false };
 // Groups of rows (look.groupKey) the legend hides in every view, and for which series.
 let hidden = new Set();
 let hiddenSignature = "";
@@ -53,6 +91,68 @@ let visibilityListener = null;
 // `elements`: {contour, surface, loss, distance, gamma} divs.
 export function initPlots(elements) {
   divs = elements;
+  layers = { contour: new LiveLayer(divs.contour, { outline: true }),
+    loss: new LiveLayer(divs.loss), distance: new LiveLayer(divs.distance) };
+  // Which renderer "many" figures use here, and why (read by tests and bench/page_stream.py).
+  document.body.dataset.renderer = webglAvailable() ? "webgl" : "svg";
+  document.body.dataset.webgl = webglKind();
+  watchPlotSizes();
+}
+
+// ---- sizes: plot divs that change size, and text that follows the page's ----
+
+// Plotly's `responsive` follows the window only; a div also changes size when the layout
+// around it does (the 3-D view's full-width toggle, a phone turned sideways), so each is watched.
+let textRescaleQueued = false;
+function watchPlotSizes() {
+  textScale = measureTextScale();
+  const observer = new ResizeObserver((entries) => {
+    for (const { target, contentRect } of entries) {
+      // A hidden div (display: none) has no size, and Plotly refuses to resize it.
+      if (target._fullLayout && contentRect.width > 0 && contentRect.height > 0) {
+        Plotly.Plots.resize(target);
+      }
+    }
+  });
+  for (const div of Object.values(divs)) observer.observe(div);
+  window.addEventListener("resize", () => {
+    if (textRescaleQueued) return;
+    textRescaleQueued = true;
+    requestAnimationFrame(() => {
+      textRescaleQueued = false;
+      rescaleText();
+    });
+  });
+}
+
+// The page's text size follows the viewport width: when it changed, every plot's text and
+// margins follow (the next full redraw builds them at the new size anyway).
+function rescaleText() {
+  const next = measureTextScale();
+  if (Math.abs(next - textScale) < 0.01) return;
+  const factor = next / textScale;
+  textScale = next;
+  for (const div of Object.values(divs)) {
+    const layout = div.layout;
+    if (!div._fullLayout || !layout) continue;
+    const update = {
+      "font.size": scaled(TEXT_PX.base),
+      "hoverlabel.font.size": scaled(TEXT_PX.hover),
+      "legend.font.size": scaled(TEXT_PX.legend),
+    };
+    if (layout.title?.font?.size) update["title.font.size"] = scaled(TEXT_PX.title);
+    for (const side of ["l", "r", "t", "b"]) {
+      const margin = layout.margin?.[side];
+      if (margin !== undefined) update[`margin.${side}`] = Math.round(margin * factor * 10) / 10;
+    }
+    Plotly.relayout(div, update);
+  }
+  if (divs.contour.data?.[0]?.colorbar) {
+    Plotly.restyle(divs.contour, {
+      "colorbar.title.font.size": scaled(TEXT_PX.colorbarTitle),
+      "colorbar.tickfont.size": scaled(TEXT_PX.colorbarTicks),
+    }, [0]);
+  }
 }
 
 function config(name) {
@@ -130,8 +230,10 @@ function landscapeTrace() {
     colorscale: LANDSCAPE_COLORSCALE, ncontours: 28,
     contours: { coloring: "heatmap" }, line: { width: 0.6, color: "rgba(40,60,90,0.35)" },
     showscale: true,
-    colorbar: { title: { text: shadingTitle(surface.log), side: "right", font: { size: 12 } },
-      thickness: 12, len: 0.9, outlinewidth: 0, tickfont: { size: 11 }, xpad: 6 },
+    colorbar: { title: { text: shadingTitle(surface.log), side: "right",
+      font: { size: scaled(TEXT_PX.colorbarTitle) } },
+    thickness: scaled(12), len: 0.9, outlinewidth: 0,
+    tickfont: { size: scaled(TEXT_PX.colorbarTicks) }, xpad: 6 },
     hovertemplate: "(%{x:.3f}, %{y:.3f})<br>click to start here<extra></extra>",
   };
 }
@@ -178,7 +280,7 @@ function pathTrace(row, index) {
   return {
     type: "scatter", mode: "lines", name: look.name(row), uid: `path-${index}`,
     meta: { role: "path", row: index },
-    legendgroup: legendGroup(row), showlegend: look.firstOfGroup(row),
+    legendgroup: legendGroup(row), showlegend: look.firstOfGroup(row) && inLegend(row),
     visible: shown(row) ? true : "legendonly",
     x: row.x, y: row.y, customdata: hoverData(row),
     line: { color: look.color(row), width: faint ? 1 : 2.2 },
@@ -188,12 +290,13 @@ function pathTrace(row, index) {
   };
 }
 
-// End markers, divergence crosses and preconditioner refresh dots (rows whose optimizer the
+// End markers and divergence crosses of the rows that have `ended` (by the step shown; all of
+// them once the whole run is), and preconditioner refresh dots (rows whose optimizer the
 // registry says refreshes at powers of two), each one trace for all rows.
-function contourMarkers(rows) {
-  const ends = rows.filter((row) => row.x.length);
+function contourMarkers(rows, ended = rows) {
+  const ends = ended.filter((row) => row.x.length);
   const diverged = ends.filter((row) => row.result?.diverged_at != null);
-  const refreshed = ends.filter(look.refreshes);
+  const refreshed = rows.filter((row) => row.x.length).filter(look.refreshes);
   const refreshPoints = refreshed.flatMap((row) => refreshIndices(row.steps)
     .map((i) => ({ row, i })));
   return [
@@ -210,7 +313,7 @@ function contourMarkers(rows) {
       type: "scatter", mode: "markers+text", uid: "diverged", name: "diverged", showlegend: false,
       x: diverged.map((row) => row.x.at(-1)), y: diverged.map((row) => row.y.at(-1)),
       text: diverged.map((row) => `diverged at step ${row.result.diverged_at}`),
-      textposition: "top center", textfont: { size: 12, color: "#b00020" },
+      textposition: "top center", textfont: { size: scaled(TEXT_PX.label), color: "#b00020" },
       marker: { symbol: "x-thin-open", size: 16, color: "#b00020", line: { width: 3 } },
       hovertemplate: "%{text}<extra></extra>",
     },
@@ -241,29 +344,57 @@ function highlightTraces() {
 function contourLayout() {
   const [[xMin, xMax], [yMin, yMax]] = scene.info.view_box;
   return {
-    ...BASE_LAYOUT,
+    ...baseLayout(),
     uirevision: scene.revision,
-    margin: { l: 48, r: 12, t: 36, b: 40 },
-    title: { text: `${scene.info.label}: trajectories`, x: 0.02, font: { size: 15 } },
-    xaxis: { range: [xMin, xMax], title: { text: "x" }, zeroline: false, constrain: "domain" },
-    yaxis: { range: [yMin, yMax], title: { text: "y" }, zeroline: false,
-      scaleanchor: "x", constrain: "domain" },
-    legend: { orientation: "h", x: 0, y: -0.1, yanchor: "top", font: { size: 12 } },
+    margin: scaledMargin({ l: 48, r: 12, t: 36, b: 40 }),
+    title: plotTitle(`${scene.info.label}: trajectories`),
+    // automargin: the axis titles keep clear of the tick labels whatever the text size.
+    xaxis: { range: [xMin, xMax], title: { text: "x", standoff: scaled(4) }, zeroline: false,
+      constrain: "domain", automargin: true },
+    yaxis: { range: [yMin, yMax], title: { text: "y", standoff: scaled(4) }, zeroline: false,
+      scaleanchor: "x", constrain: "domain", automargin: true },
+    // At the figure's foot, whatever the plot's height (a legend a fixed fraction below the
+    // axes ran into the x title on a phone).
+    legend: { orientation: "h", xref: "container", x: 0.02, yref: "container", y: 0,
+      yanchor: "bottom",
+      font: { size: scaled(TEXT_PX.legend) } },
   };
 }
 
 // ---- the 3-D surface ----
 
+// The scene's box: the landscape's view box and the surface grid's z range (view.js), once per
+// landscape. The axes stay on it, so a path that escapes neither stretches them nor shrinks the
+// surface to a patch.
+function sceneBox() {
+  scene.box3d ??= surfaceBox(scene.info.view_box, scene.surface.z);
+  return scene.box3d;
+}
+
+// `row`'s 3-D path from point `from` up to (not including) point `to`, on the surface's own
+// (possibly log) z scale, cut where it leaves the scene's box: NaN gaps, so Plotly draws no line
+// outside (view.js clipPathToBox). With `from` > 0 it goes on from the point before, which is
+// already on screen: the points to append to what is drawn.
+export function surfacePath(row, to = row.x.length, from = 0) {
+  const first = from > 0 ? from - 1 : 0;
+  const path = { x: row.x.subarray(first, to), y: row.y.subarray(first, to),
+    z: mapColumn(row.loss.subarray(first, to), lift) };
+  return clipPathToBox(path, sceneBox(), from > 0);
+}
+
 function surfaceFigure(rows) {
   const { surface } = scene;
+  const box = sceneBox();
   const paths = rows.map((row) => ({
     type: "scatter3d", mode: "lines", name: look.name(row), showlegend: false,
     legendgroup: legendGroup(row), visible: shown(row),
-    x: row.x, y: row.y, z: mapColumn(row.loss, lift),
+    ...surfacePath(row), connectgaps: false,
     line: { color: look.color(row), width: look.seeds > 1 ? 2 : 5 },
     opacity: look.seeds > 1 ? 0.5 : 1,
     hovertemplate: `<b>${look.name(row)}</b><br>x %{x:.4g}, y %{y:.4g}<extra></extra>`,
   }));
+  const axis = (title, range, nticks) => ({ title: { text: title }, range, autorange: false,
+    nticks });
   return {
     data: [
       { type: "surface", x: surface.x, y: surface.y, z: surface.z, name: "landscape",
@@ -274,14 +405,16 @@ function surfaceFigure(rows) {
       ...paths,
     ],
     layout: {
-      ...BASE_LAYOUT, uirevision: scene.revision,
-      margin: { l: 0, r: 0, t: 36, b: 0 },
-      title: { text: "Surface", x: 0.02, font: { size: 15 } },
+      ...baseLayout(), uirevision: scene.revision,
+      margin: scaledMargin({ l: 0, r: 0, t: 36, b: 0 }),
+      title: plotTitle("Surface"),
       scene: {
-        xaxis: { title: { text: "x" }, nticks: 5 }, yaxis: { title: { text: "y" }, nticks: 5 },
-        zaxis: { title: { text: surface.log ? "log f" : "f" }, nticks: 4 },
+        xaxis: axis("x", box.x, 5), yaxis: axis("y", box.y, 5),
+        zaxis: axis(surface.log ? "log f" : "f", box.z, 4),
         camera: { eye: { x: 1.05, y: -1.15, z: 0.75 } },
-        aspectmode: "manual", aspectratio: { x: 1, y: 1, z: 0.5 },
+        // x:y as the landscape's box, the height a fixed share: the surface keeps its shape
+        // whatever the div's size or the paths do.
+        aspectmode: "manual", aspectratio: surfaceAspect(box),
       },
     },
   };
@@ -289,8 +422,9 @@ function surfaceFigure(rows) {
 
 // ---- loss and distance vs step ----
 
-// One line per row while streaming; median and 10-90% band per series once several seeds ran.
-function metricTraces(rows, values, unit) {
+// One line per row while streaming; median and 10-90% band per series once several seeds ran
+// (every `every`-th step of it).
+function metricTraces(rows, values, unit, every = 1) {
   if (look.seeds === 1 || !run?.done) {
     return rows.map((row) => ({
       type: "scatter", mode: "lines", name: look.name(row),
@@ -308,7 +442,7 @@ function metricTraces(rows, values, unit) {
     groups.get(key).push(row);
   }
   return [...groups.values()].flatMap((group) => {
-    const band = seedBand(group, values);
+    const band = seedBand(group, values, every);
     const color = look.color(group[0]);
     const name = look.name(group[0]);
     const common = { type: "scatter", mode: "lines", showlegend: false,
@@ -319,7 +453,7 @@ function metricTraces(rows, values, unit) {
       { ...common, x: band.steps, y: band.high,
         fill: "tonexty", fillcolor: withAlpha(color, 0.18), line: { width: 0, color },
         hoverinfo: "skip", name: `${name} 90%` },
-      { ...common, x: band.steps, y: band.median,
+      { ...common, x: band.steps, y: band.median, meta: { role: "median" },
         name: `${name} median`, line: { color, width: 2.2 },
         hovertemplate: `<b>${name}</b> median of ${group.length} seeds<br>step %{x}<br>`
           + `${unit} %{y:.4g}<extra></extra>` },
@@ -335,35 +469,252 @@ function withAlpha(color, alpha) {
 
 function metricLayout(title, yTitle, logY) {
   return {
-    ...BASE_LAYOUT, uirevision: scene.revision,
-    margin: { l: 60, r: 12, t: 36, b: 40 },
-    title: { text: title, x: 0.02, font: { size: 15 } },
-    xaxis: { title: { text: "step" }, zeroline: false },
-    yaxis: { title: { text: yTitle }, type: logY ? "log" : "linear", exponentformat: "power" },
+    ...baseLayout(), uirevision: scene.revision,
+    margin: scaledMargin({ l: 60, r: 12, t: 36, b: 40 }),
+    title: plotTitle(title),
+    // automargin: tick labels (the last step's, 10⁻¹⁵) and titles stay inside the div.
+    xaxis: { title: { text: "step" }, zeroline: false, automargin: true },
+    // No digits between the decades of a short log axis: at a large text size they pile up.
+    yaxis: { title: { text: yTitle }, type: logY ? "log" : "linear", exponentformat: "power",
+      minorloglabels: "none", automargin: true },
     showlegend: false,
   };
 }
 
-function lossFigure(rows) {
-  const values = (row) => mapColumn(row.loss, lossValue);
-  return { data: metricTraces(rows, values, "loss"),
-    layout: metricLayout("Loss vs step", lossAxisTitle(), scene.fStar !== null) };
+// ---- how rows are drawn: one trace each, or many at once ----
+
+// A run with more rows or points than these is drawn "many": its Plotly figures hold one trace
+// per group of rows (series x swept value, their rows joined with gaps), thinned to a budget of
+// points, WebGL where the browser has it; while it streams or replays, canvases over the axes
+// draw the paths, since Plotly would redraw a whole plot, the contour's landscape included, for
+// each frame's few new points. Smaller runs keep one SVG trace per row, extended in place.
+const ROWS_MODE_MAX_ROWS = 32;
+const ROWS_MODE_MAX_ROW_POINTS = 5_000;
+const ROWS_MODE_MAX_POINTS = 20_000;
+// Points per plot of a "many" figure: WebGL draws a hundred thousand at once; SVG builds one
+// path element per trace at a cost that grows with its points (the contour draws them twice:
+// outline and path); 3-D lines are slow either way.
+const GL_POINTS = 100_000;
+const SVG_POINTS = 10_000;
+const SURFACE_POINTS = 20_000;
+// A canvas redraws at most this many points at once (after a zoom, or a replay going back).
+const LAYER_REDRAW_POINTS = 200_000;
+
+let webgl = null;
+// Whether "many" figures draw the rows, and how thinly (every `stride`-th point).
+let many = false;
+let stride = 1;
+let surfaceStride = 1;
+// The canvases over the contour, loss and distance plots (live-layer.js).
+let layers = null;
+// Whether each view's Plotly figure holds the rows' points (else its canvas draws them), and
+// how many points of each row it holds (what streaming appends to).
+const holdsRows = { contour: false, loss: false, distance: false };
+const drawnCounts = { contour: [], loss: [], distance: [], surface: [] };
+// The loss and distance plots' median traces (seed bands), where the replay's markers sit.
+const bandMedians = { loss: [], distance: [] };
+// The 3-D view's marker trace (each row's point at the shown step).
+let surfaceMarker = -1;
+
+// What WebGL this browser has: "hardware", "software" or "none". A software WebGL (SwiftShader,
+// llvmpipe: headless chromium with --disable-gpu, a machine without a GPU driver) renders on the
+// CPU, and the page then waits at every frame for the picture to be read back: slower than SVG.
+export function webglKind() {
+  if (webgl === null) {
+    webgl = "none";
+    try {
+      const context = document.createElement("canvas").getContext("webgl",
+        { failIfMajorPerformanceCaveat: true });
+      if (context) {
+        const info = context.getExtension("WEBGL_debug_renderer_info");
+        const renderer = String(context.getParameter(info ? info.UNMASKED_RENDERER_WEBGL
+          : context.RENDERER));
+        webgl = /swiftshader|llvmpipe|softpipe|software/i.test(renderer) ? "software" : "hardware";
+        context.getExtension("WEBGL_lose_context")?.loseContext(); // one context less held
+      }
+    } catch {
+      webgl = "none";
+    }
+  }
+  return webgl;
 }
 
-function distanceFigure(rows) {
-  const layout = metricLayout("Distance to the nearest minimum", DISTANCE_AXIS_TITLE, true);
-  if (!scene.info.global_minima.length) {
-    layout.annotations = [{ text: "This landscape has no known global minimum.",
-      showarrow: false, xref: "paper", yref: "paper", x: 0.5, y: 0.5 }];
-    return { data: [], layout };
+// Whether "many" figures are WebGL traces (scattergl): only where a GPU draws them. Elsewhere
+// they are SVG traces (scatter) thinned to a smaller budget of points.
+export function webglAvailable() {
+  return webglKind() === "hardware";
+}
+
+function manyType() {
+  return webglAvailable() ? "scattergl" : "scatter";
+}
+
+function chooseDrawing(rows, pointsPerRow) {
+  const perRow = pointsPerRow ?? rows.reduce((most, row) => Math.max(most, row.steps.length), 0);
+  many = rows.length > ROWS_MODE_MAX_ROWS || perRow > ROWS_MODE_MAX_ROW_POINTS
+    || rows.length * perRow > ROWS_MODE_MAX_POINTS;
+  stride = displayStride(rows.length, perRow, webglAvailable() ? GL_POINTS : SVG_POINTS);
+  surfaceStride = displayStride(rows.length, perRow, SURFACE_POINTS);
+  divs.contour.dataset.drawing = many ? "many" : "rows";
+}
+
+// The loss and distance plots' values of each row (display loss, floored distance), computed
+// once per point as points arrive, not again for every frame or redraw.
+const derivedColumns = new WeakMap();
+
+function derived(row) {
+  const source = row.source ?? row;
+  let entry = derivedColumns.get(source);
+  if (!entry || entry.scene !== scene) {
+    entry = { scene, loss: new GrowableColumn(Float64Array),
+      distance: scene.info.global_minima.length ? new GrowableColumn(Float64Array) : null };
+    derivedColumns.set(source, entry);
   }
-  return { data: metricTraces(rows, distances, "distance"), layout };
+  const have = entry.loss.length;
+  const total = source.loss.length;
+  if (total > have) {
+    entry.loss.append(mapColumn(source.loss.subarray(have, total), lossValue));
+    entry.distance?.append(distances(source, have));
+  }
+  const count = row.steps.length; // a cut row's own length
+  // The same views while nothing changed (frames ask for them many times over).
+  if (entry.views?.count !== count || entry.views.total !== total) {
+    entry.views = { count, total, loss: entry.loss.view().subarray(0, count),
+      distance: entry.distance ? entry.distance.view().subarray(0, count) : null };
+  }
+  return entry.views;
+}
+
+// `row` up to its first `count` points (views, no copies); `source` leads back to the row.
+function cutRow(row, count) {
+  if (count >= row.steps.length) return row;
+  const cut = { ...row, source: row };
+  for (const name of COLUMNS) cut[name] = row[name]?.subarray(0, count);
+  return cut;
+}
+
+// How many points of each row the view shows.
+function viewCounts(rows) {
+  return rows.map((row) => (view.step === null ? row.steps.length
+    : pointsUpTo(row.steps, view.step)));
+}
+
+// Whether `row` has ended by the step shown: it stopped before the run's last step (it
+// diverged) and the view has reached its last point; the whole run shows every row's end.
+function endedInView(row) {
+  if (!row.steps.length) return false;
+  if (view.step === null) return true;
+  const last = row.steps[row.steps.length - 1];
+  const stopped = run.done ? last < run.meta.steps : hasEnded(row.source ?? row);
+  return stopped && last <= view.step;
+}
+
+// The rows of each legend group (series x swept value) as indices into `rows`, in order.
+function groupsOf(rows) {
+  const groups = new Map();
+  rows.forEach((row, index) => {
+    const key = look.groupKey(row);
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key).push(index);
+  });
+  return [...groups.values()];
+}
+
+// One stand-in row per group for "many" figures: its first row's identity, and its rows' points
+// (each cut at counts[i], every `every`-th kept) joined with gaps. `rows` lists the rows.
+function joinedGroups(rows, counts, every) {
+  return groupsOf(rows).map((members) => {
+    const first = rows[members[0]];
+    const pick = (fn) => members.map((i) => fn(rows[i]));
+    const minima = scene.info.global_minima.length > 0;
+    const [steps, x, y, loss, lossShown, distance] = joinRows([
+      pick((row) => row.steps), pick((row) => row.x), pick((row) => row.y),
+      pick((row) => row.loss), pick((row) => derived(row).loss),
+      ...(minima ? [pick((row) => derived(row).distance)] : []),
+    ], members.map((i) => counts[i]), every);
+    const group = { ...first, rows: members.map((i) => rows[i].row), steps, x, y, loss, lossShown,
+      distance: distance ?? null, result: null };
+    delete group.grad_norm;
+    delete group.source;
+    return group;
+  });
+}
+
+// Whether a row (or group) gets a legend entry: not a fan's members (main.js), which the fan's
+// curve and slider name.
+function inLegend(row) {
+  return look.inLegend?.(row) ?? true;
+}
+
+// A group's path on the contour ("many" figures), WebGL where the browser has it; its hover
+// names the step (a [step, loss] pair per point would cost a frame's worth of allocations).
+// While the canvas draws the paths the trace holds one gap, which keeps its legend entry (and
+// the plot's size) as it will be.
+function groupPathTrace(group) {
+  const faint = look.seeds > 1;
+  const rows = group.rows.length;
+  const empty = group.x.length === 0;
+  return {
+    type: manyType(), mode: "lines", name: look.name(group), uid: `path-${group.row}`,
+    meta: { role: "path", row: group.row, rows: group.rows },
+    legendgroup: legendGroup(group), showlegend: inLegend(group),
+    visible: shown(group) ? true : "legendonly",
+    x: empty ? [null] : group.x, y: empty ? [null] : group.y,
+    customdata: empty ? [null] : group.steps,
+    line: { color: look.color(group), width: faint ? 1 : 2.2 },
+    opacity: faint ? 0.55 : 1,
+    hovertemplate: `<b>${look.name(group)}</b>${rows > 1 ? ` (${rows} rows)` : ""}<br>`
+      + "step %{customdata}<br>x %{x:.4g}, y %{y:.4g}<extra></extra>",
+  };
+}
+
+// The white line under every shown row's path, one trace for all ("many" figures).
+function joinedOutlineTrace(rows, counts) {
+  const picked = rows.flatMap((row, i) => (shown(row) ? [i] : []));
+  const [x, y] = joinRows([picked.map((i) => rows[i].x), picked.map((i) => rows[i].y)],
+    picked.map((i) => counts[i]), stride);
+  const faint = look.seeds > 1;
+  return {
+    type: manyType(), mode: "lines", name: "outline", uid: "outline-all",
+    meta: { role: "outline", rows: picked.map((i) => rows[i].row) },
+    showlegend: false, hoverinfo: "skip", x, y,
+    line: { color: "#ffffff", width: faint ? 2.6 : 4.6 }, opacity: faint ? 0.35 : 0.85,
+  };
+}
+
+// Each shown row that is still going at the step shown, and its point there (a row that has
+// ended shows its end marker instead).
+function markedRows(rows, counts) {
+  if (view.step === null) return [];
+  return rows.flatMap((row, i) => (counts[i] > 0 && shown(row) && !endedInView(row)
+    ? [{ row, k: counts[i] - 1 }] : []));
+}
+
+// The replay's markers on the contour when its rows are drawn one trace each (the canvas marks
+// them otherwise).
+function contourMarked(rows, counts) {
+  if (view.live || many || !run?.done) return [];
+  return markedRows(rows, counts);
+}
+
+function replayMarkerTrace(rows, counts) {
+  const marked = contourMarked(rows, counts);
+  return { type: "scatter", mode: "markers", name: "at the shown step", showlegend: false,
+    hoverinfo: "skip", x: marked.map(({ row, k }) => row.x[k]),
+    y: marked.map(({ row, k }) => row.y[k]),
+    marker: { size: 10, color: marked.map(({ row }) => look.color(row)),
+      line: { color: "#ffffff", width: 2 } } };
 }
 
 // ---- whole redraws ----
 
 // `style`: {color(row), name(row), groupKey(row), firstOfGroup(row), refreshes(row), seeds}.
+// `newRun.pointsPerRow` (points each row will have: its request's max_points) decides how its
+// rows are drawn. A new run that is not done yet is shown live from step 0 (setLiveStep moves
+// it). The contour is drawn at once (the gamma highlight and the start act on it); the other
+// views follow, one per task.
 export function drawRun(newRun, style) {
+  const sameRun = Boolean(run && newRun && run.meta === newRun.meta);
   run = newRun;
   look = style;
   const rows = run?.rows ?? [];
@@ -373,25 +724,139 @@ export function drawRun(newRun, style) {
     hidden = new Set();
     hiddenSignature = signature;
   }
-  shownStep = null;
-  drawnPoints = rows.map((row) => row.steps.length);
-  firstPath = FIRST_OUTLINE + rows.length;
-  const contourData = [landscapeTrace(), ...rows.map(outlineTrace), ...rows.map(pathTrace)];
-  if (run?.done) contourData.push(...contourMarkers(rows.filter(shown)));
-  startTrace = contourData.length + 1;
-  contourData.push(...contourPoints());
-  highlightTrace = run?.done ? contourData.length + 1 : -1;
-  if (run?.done) contourData.push(...highlightTraces());
-  replayTrace = run?.done ? contourData.length : -1;
-  if (run?.done) contourData.push(replayMarkerTrace());
-  Plotly.react(divs.contour, contourData, contourLayout(), config("contour"));
+  if (!sameRun) {
+    view = run && !run.done ? { step: 0, live: true } : { step: null, live: false };
+    chooseDrawing(rows, run?.pointsPerRow);
+    for (const layer of Object.values(layers)) {
+      layer.clear();
+      layer.shownView = null;
+    }
+  } else if (run.done && view.live) {
+    view = { step: null, live: false };
+  }
+  lookKey = JSON.stringify([look.seeds, rows.map((row) => (shown(row) ? look.color(row) : null))]);
+  pending.delete("contour");
+  drawContour();
+  for (const name of ["loss", "distance", "surface"]) need(name, "figure");
+}
+
+function drawContour() {
+  const rows = run?.rows ?? [];
+  const counts = viewCounts(rows);
+  const data = [landscapeTrace()];
+  if (many) {
+    holdsRows.contour = Boolean(run?.done) && view.step === null;
+    const held = holdsRows.contour ? counts : counts.map(() => 0);
+    data.push(joinedOutlineTrace(rows, held));
+    firstPath = data.length;
+    data.push(...joinedGroups(rows, held, stride).map(groupPathTrace));
+  } else {
+    holdsRows.contour = true;
+    const cut = rows.map((row, i) => cutRow(row, counts[i]));
+    data.push(...cut.map(outlineTrace));
+    firstPath = data.length;
+    data.push(...cut.map(pathTrace));
+  }
+  drawnCounts.contour = counts;
+  endTrace = -1;
+  if (run?.done && holdsRows.contour) {
+    const shownRows = rows.filter(shown);
+    endTrace = data.length;
+    data.push(...contourMarkers(shownRows, shownRows.filter(endedInView)));
+  }
+  startTrace = data.length + 1;
+  data.push(...contourPoints());
+  highlightTrace = run?.done ? data.length + 1 : -1;
+  if (run?.done) data.push(...highlightTraces());
+  replayTrace = run?.done ? data.length : -1;
+  if (run?.done) data.push(replayMarkerTrace(rows, counts));
+  Plotly.react(divs.contour, data, contourLayout(), config("contour"));
   bindContourEvents();
-  const surface = surfaceFigure(rows);
+  bindLayer(divs.contour);
+  if (holdsRows.contour) layers.contour.clearLines();
+}
+
+function drawMetric(name) {
+  const isLoss = name === "loss";
+  const rows = run?.rows ?? [];
+  const unit = isLoss ? "loss" : "distance";
+  const layout = isLoss
+    ? metricLayout("Loss vs step", lossAxisTitle(), scene.fStar !== null)
+    : metricLayout("Distance to the nearest minimum", DISTANCE_AXIS_TITLE, true);
+  const values = (row) => (isLoss ? derived(row).loss : derived(row).distance);
+  const groupValues = (group) => (isLoss ? group.lossShown : group.distance);
+  let data = [];
+  holdsRows[name] = true;
+  if (!isLoss && !scene.info.global_minima.length) {
+    layout.annotations = [{ text: "This landscape has no known global minimum.",
+      showarrow: false, xref: "paper", yref: "paper", x: 0.5, y: 0.5 }];
+  } else if (!many) {
+    // Streaming: the points shown so far (appended to as the run goes on); done: every point
+    // (a replay marks its step on the whole curves).
+    const counts = run?.done ? rows.map((row) => row.steps.length) : viewCounts(rows);
+    data = metricTraces(rows.map((row, i) => cutRow(row, counts[i])), values, unit);
+    drawnCounts[name] = counts;
+  } else if (run?.done) {
+    const counts = rows.map((row) => row.steps.length);
+    const longest = Math.max(...counts);
+    const bandEvery = displayStride(3 * groupsOf(rows).length, longest,
+      webglAvailable() ? GL_POINTS : SVG_POINTS);
+    data = look.seeds > 1 ? metricTraces(rows, values, unit, bandEvery)
+      : metricTraces(joinedGroups(rows, counts, stride), groupValues, unit)
+        .map((trace) => ({ ...trace, type: manyType() }));
+  } else {
+    // The canvas draws the streaming rows: the axes hold the whole run's steps and the values
+    // seen so far (keepLiveRange widens them).
+    holdsRows[name] = false;
+    data = metricTraces(joinedGroups(rows, rows.map(() => 0), 1), groupValues, unit)
+      .map((trace) => ({ ...trace, type: manyType() }));
+    layout.xaxis.range = [0, run?.meta.steps ?? 1];
+    layout.xaxis.autorange = false;
+    const extent = liveExtent(name);
+    if (extent.range) {
+      layout.yaxis.range = extent.range;
+      layout.yaxis.autorange = false;
+    }
+  }
+  bandMedians[name] = data.filter((trace) => trace.meta?.role === "median");
+  // A fan's highlighted path (highlightPath), last: no other trace moves.
+  metricHighlight[name] = run?.done && look.highlight ? data.length : -1;
+  if (metricHighlight[name] >= 0) data.push(metricHighlightTrace(name));
+  Plotly.react(divs[name], data, layout, config(name));
+  bindLayer(divs[name]);
+  if (holdsRows[name]) layers[name].clearLines();
+}
+
+function drawSurface() {
+  const rows = run?.rows ?? [];
+  const counts = viewCounts(rows);
+  // "Many" rows reach the 3-D view once the run is done (a 3-D redraw per frame would freeze
+  // the page).
+  const held = many && !run?.done ? counts.map(() => 0) : counts;
+  const display = many ? joinedGroups(rows, held, surfaceStride)
+    : rows.map((row, i) => cutRow(row, held[i]));
+  const surface = surfaceFigure(display);
+  surfaceMarker = surface.data.length;
+  surface.data.push(surfaceMarkerTrace(rows, counts));
+  drawnCounts.surface = held;
   Plotly.react(divs.surface, surface.data, surface.layout, config("surface"));
-  const loss = lossFigure(rows);
-  Plotly.react(divs.loss, loss.data, loss.layout, config("loss"));
-  const distance = distanceFigure(rows);
-  Plotly.react(divs.distance, distance.data, distance.layout, config("distance"));
+}
+
+// Each shown row's point at the replay's step on the 3-D view, where it lies inside the box.
+function surfaceMarkerTrace(rows, counts) {
+  const box = sceneBox();
+  const inside = (value, [lo, hi]) => value >= lo && value <= hi;
+  const marked = view.live || !run?.done ? []
+    : markedRows(rows, counts).flatMap(({ row, k }) => {
+      const z = lift(row.loss[k]);
+      return inside(row.x[k], box.x) && inside(row.y[k], box.y) && inside(z, box.z)
+        ? [{ row, k, z }] : [];
+    });
+  return { type: "scatter3d", mode: "markers", name: "at the shown step", showlegend: false,
+    hoverinfo: "skip", x: marked.map(({ row, k }) => row.x[k]),
+    y: marked.map(({ row, k }) => row.y[k]), z: marked.map(({ z }) => z),
+    marker: { size: 5, color: marked.map(({ row }) => look.color(row)),
+      line: { color: "#ffffff", width: 1 } } };
 }
 
 // ---- the legend: a group of rows hidden or shown in every view ----
@@ -413,9 +878,7 @@ function setHidden(next) {
   if (visibilityListener) {
     visibilityListener();
   } else if (run) {
-    const step = shownStep;
     drawRun(run, look);
-    if (step !== null) showStep(step);
   }
 }
 
@@ -443,88 +906,390 @@ function onLegendDoubleClick(event) {
   return false;
 }
 
-// New points of the streaming run: drawn at the next animation frame, all plots at once.
-export function queueStreamedPoints() {
-  if (frameQueued) return;
-  frameQueued = true;
-  requestAnimationFrame(() => {
-    frameQueued = false;
-    extendPlots();
-  });
+// ---- keeping every view up to date, one Plotly update per task ----
+
+// Plotly redraws a whole plot for any change (the contour's landscape included), so while a run
+// streams or a replay plays each task updates at most one plot, in turn; the canvases (cheap)
+// follow every frame. While rows stream, a canvas draws what a plot's traces do not hold yet,
+// so each plot takes the new points over only every LIVE_INTERVAL_MS; the 3-D view (no canvas,
+// slowest to redraw) follows every SURFACE_INTERVAL_MS.
+const VIEWS = ["contour", "loss", "distance", "surface"];
+const LIVE_INTERVAL_MS = 250;
+const SURFACE_INTERVAL_MS = 400;
+// What each view still needs: "figure" (a whole Plotly.react) or "step" (its rows brought to
+// the view's step: streamed points appended, paths cut and markers moved in a replay).
+const pending = new Map();
+let rotation = 0;
+let lastStepWork = null;
+let workQueued = false;
+// What the canvases' paths depend on besides the step: the rows shown and their colours
+// (drawRun sets it); a canvas drawn with another one is redrawn whole.
+let lookKey = "";
+// When each view last took a step update (performance.now()).
+const lastStepUpdate = new Map();
+let playing = false;
+let settleWaiters = [];
+// Work that runs in a task of its own, right after the frame that chose it.
+const taskChannel = new MessageChannel();
+const taskQueue = [];
+taskChannel.port1.onmessage = () => taskQueue.shift()?.();
+
+function need(name, what) {
+  if (pending.get(name) !== "figure") pending.set(name, what);
+  requestWork();
 }
 
-// Hand Plotly only each row's points since the last frame (subarrays: no copies here).
-function extendPlots() {
-  if (!run || run.done) return;
-  const fresh = run.rows.map((row, r) => ({ row, from: drawnPoints[r] }))
-    .filter(({ row, from }) => row.steps.length > from);
-  if (!fresh.length) return;
-  const take = (fn) => fresh.map(({ row, from }) => fn(row, from));
-  const column = (name) => take((row, from) => row[name].subarray(from));
-  const lossFrom = (fn) => take((row, from) => mapColumn(row.loss.subarray(from), fn));
-  const indices = fresh.map(({ row }) => row.row);
-  // Each row's outline and path get the same points.
-  const hover = take(hoverData);
-  const twice = (arrays) => [...arrays, ...arrays];
-  Plotly.extendTraces(divs.contour,
-    { x: twice(column("x")), y: twice(column("y")), customdata: twice(hover) },
-    [...indices.map((i) => i + FIRST_OUTLINE), ...indices.map((i) => i + firstPath)]);
-  Plotly.extendTraces(divs.surface, { x: column("x"), y: column("y"), z: lossFrom(lift) },
-    indices.map((i) => i + 1));
-  Plotly.extendTraces(divs.loss, { x: column("steps"), y: lossFrom(lossValue) }, indices);
-  if (scene.info.global_minima.length) {
-    Plotly.extendTraces(divs.distance, { x: column("steps"), y: take(distances) }, indices);
+function requestWork() {
+  if (workQueued) return;
+  workQueued = true;
+  requestAnimationFrame(frameWork);
+}
+
+function frameWork(now) {
+  workQueued = false;
+  if (!divs || !scene || !look) {
+    settle();
+    return;
   }
-  for (const { row } of fresh) drawnPoints[row.row] = row.steps.length;
+  drawLayers();
+  const chosen = chooseWork(now);
+  if (!chosen.length) {
+    if (pending.size) requestWork(); // a view waits out its interval
+    else settle();
+    return;
+  }
+  taskQueue.push(() => {
+    try {
+      for (const name of chosen) runWork(name);
+    } finally {
+      if (pending.size) requestWork();
+      else settle();
+    }
+  });
+  taskChannel.port2.postMessage(null);
+}
+
+// Whole figures one per task, the contour first; step updates one per task, in turn, while a
+// run streams or a replay plays, and all at once otherwise (a seek, a pause).
+function chooseWork(now) {
+  const interval = (name) => (name === "surface" ? SURFACE_INTERVAL_MS
+    : view.live ? LIVE_INTERVAL_MS : 0);
+  const ready = (name) => pending.has(name) && (pending.get(name) === "figure"
+    || now - (lastStepUpdate.get(name) ?? -Infinity) >= interval(name));
+  const figure = VIEWS.find((name) => pending.get(name) === "figure");
+  if (figure) return [figure];
+  if (!view.live && !playing) return VIEWS.filter(ready);
+  // The contour (the view people watch) every other turn, the others in turn between.
+  if (ready("contour") && lastStepWork !== "contour") {
+    lastStepWork = "contour";
+    return ["contour"];
+  }
+  const others = VIEWS.slice(1);
+  for (let k = 0; k < others.length; k++) {
+    const name = others[(rotation + k) % others.length];
+    if (ready(name)) {
+      rotation = (others.indexOf(name) + 1) % others.length;
+      lastStepWork = name;
+      return [name];
+    }
+  }
+  if (ready("contour")) return ["contour"];
+  return [];
+}
+
+function runWork(name) {
+  const what = pending.get(name);
+  pending.delete(name);
+  if (what === "figure") {
+    if (name === "contour") drawContour();
+    else if (name === "surface") drawSurface();
+    else drawMetric(name);
+  } else if (run) {
+    updateStep(name);
+  }
+  lastStepUpdate.set(name, performance.now());
+}
+
+function settle() {
+  const waiters = settleWaiters;
+  settleWaiters = [];
+  for (const resolve of waiters) resolve();
+}
+
+// Resolves once every view shows what it should (the last redraw or step has reached it).
+export function settled() {
+  if (!pending.size && !workQueued) return Promise.resolve();
+  return new Promise((resolve) => settleWaiters.push(resolve));
+}
+
+function updateStep(name) {
+  if (many) {
+    if (name === "contour" && holdsRows.contour !== (run.done && view.step === null)) {
+      drawContour(); // into or out of a replay: the canvas takes over the paths, or gives back
+    } else if (name === "surface" && run.done) {
+      restyleSurfaceStep();
+    } else if (name !== "contour" && name !== "surface" && !run.done) {
+      keepLiveRange(name);
+    }
+    return;
+  }
+  if (!run.done) extendView(name);
+  else if (name === "contour") restyleContourStep();
+  else if (name === "surface") restyleSurfaceStep();
+}
+
+// ---- streaming: points appear as they are revealed ----
+
+// Show the streaming run up to `step` (main.js moves it at its pace as chunks arrive).
+export function setLiveStep(step) {
+  if (!run || run.done) return;
+  view = { step, live: true };
+  for (const name of many ? ["loss", "distance"] : VIEWS) need(name, "step");
+  requestWork();
+}
+
+// The run stopped streaming (cancelled): what is shown stays, at the step it reached.
+export function stopLive() {
+  if (!view.live) return;
+  view = { step: view.step, live: false };
+  requestWork();
+}
+
+// Rows drawn one trace each: hand Plotly each row's points since the last update of this view
+// (views of the row's columns: no copies, no history re-mapped).
+function extendView(name) {
+  const div = divs[name];
+  if (!div.data) return;
+  const rows = run.rows;
+  const counts = viewCounts(rows);
+  const drawn = drawnCounts[name];
+  const fresh = rows.flatMap((row, r) => (counts[r] > (drawn[r] ?? 0) ? [r] : []));
+  if (!fresh.length) return;
+  const from = (r) => drawn[r] ?? 0;
+  const slice = (r, column) => column.subarray(from(r), counts[r]);
+  if (name === "contour") {
+    // Each row's outline and path get the same points.
+    const xs = fresh.map((r) => slice(r, rows[r].x));
+    const ys = fresh.map((r) => slice(r, rows[r].y));
+    const hover = fresh.map((r) => Array.from({ length: counts[r] - from(r) },
+      (_, k) => [rows[r].steps[from(r) + k], rows[r].loss[from(r) + k]]));
+    Plotly.extendTraces(div, { x: [...xs, ...xs], y: [...ys, ...ys],
+      customdata: [...hover, ...hover] },
+    [...fresh.map((r) => r + FIRST_OUTLINE), ...fresh.map((r) => r + firstPath)]);
+  } else if (name === "surface") {
+    const parts = fresh.map((r) => surfacePath(rows[r], counts[r], from(r)));
+    Plotly.extendTraces(div, { x: parts.map((part) => part.x), y: parts.map((part) => part.y),
+      z: parts.map((part) => part.z) }, fresh.map((r) => r + 1));
+  } else if (name === "loss" || scene.info.global_minima.length) {
+    const values = (r) => (name === "loss" ? derived(rows[r]).loss : derived(rows[r]).distance);
+    Plotly.extendTraces(div, { x: fresh.map((r) => slice(r, rows[r].steps)),
+      y: fresh.map((r) => slice(r, values(r))) }, fresh);
+  }
+  for (const r of fresh) drawn[r] = counts[r];
+}
+
+// The y range of a "many" loss or distance plot while its canvas draws the streaming rows.
+const liveExtents = { loss: null, distance: null };
+
+function liveExtent(name) {
+  if (liveExtents[name]?.meta !== run?.meta) {
+    liveExtents[name] = { meta: run?.meta, min: Infinity, max: -Infinity, scanned: [],
+      range: null };
+  }
+  return liveExtents[name];
+}
+
+// Widen the axis when the values shown leave it (rarely: the range has room to spare).
+function keepLiveRange(name) {
+  const isLoss = name === "loss";
+  if (!isLoss && !scene.info.global_minima.length) return;
+  const log = isLoss ? scene.fStar !== null : true;
+  const extent = liveExtent(name);
+  const counts = viewCounts(run.rows);
+  run.rows.forEach((row, r) => {
+    const values = isLoss ? derived(row).loss : derived(row).distance;
+    for (let i = extent.scanned[r] ?? 0; i < counts[r]; i++) {
+      const value = values[i];
+      if (!Number.isFinite(value) || (log && value <= 0)) continue;
+      if (value < extent.min) extent.min = value;
+      if (value > extent.max) extent.max = value;
+    }
+    extent.scanned[r] = Math.max(extent.scanned[r] ?? 0, counts[r]);
+  });
+  if (extent.min > extent.max) return;
+  if (extent.range && rangeHolds(extent.range, extent.min, extent.max, log)) return;
+  extent.range = paddedRange(extent.min, extent.max, log);
+  Plotly.relayout(divs[name], { "yaxis.range": extent.range, "yaxis.autorange": false });
+}
+
+// ---- the canvases over the contour, loss and distance plots ----
+
+const boundLayers = new WeakSet();
+
+// Plotly redrew `div` (a zoom, a pan, a new size): its canvas follows at the next frame.
+function bindLayer(div) {
+  if (boundLayers.has(div) || !div.on) return;
+  boundLayers.add(div);
+  div.on("plotly_afterplot", requestWork);
+}
+
+function drawLayers() {
+  for (const name of ["contour", "loss", "distance"]) drawLayer(name);
+}
+
+// A row's points on `name`'s axes.
+function layerColumns(name, row) {
+  if (name === "contour") return { x: row.x, y: row.y };
+  const values = derived(row);
+  return { x: row.steps, y: name === "loss" ? values.loss : values.distance };
+}
+
+function drawLayer(name) {
+  const layer = layers[name];
+  if (!divs[name].data) return;
+  const { ready, changed } = layer.sync();
+  if (!ready) return;
+  const rows = run?.rows ?? [];
+  if (!run || (name === "distance" && !scene.info.global_minima.length)) {
+    layer.clear();
+    return;
+  }
+  // Rows drawn one trace each while the run streams: Plotly takes its turn to append points
+  // (a few times a second where a redraw is slow), the canvas draws the stretch of each path
+  // Plotly does not hold yet, so the paths move on every frame.
+  const bridging = !many && !run.done && name !== "surface";
+  const held = bridging ? drawnCounts[name] : [];
+  // Nothing moved since the canvas was last drawn: leave it (a canvas redrawn costs its
+  // rasterisation at the frame's commit, even when it looks the same).
+  const shownView = `${view.step}|${view.live}|${holdsRows[name]}|`
+    + `${bridging ? held.reduce((sum, count) => sum + count, 0) : ""}`;
+  if (!changed && layer.lookKey === lookKey && layer.shownView === shownView) return;
+  layer.shownView = shownView;
+  const counts = viewCounts(rows);
+  if ((many && !holdsRows[name]) || bridging) {
+    const faint = look.seeds > 1;
+    const contour = name === "contour";
+    let redraw = changed || layer.lookKey !== lookKey || bridging;
+    const paths = rows.flatMap((row, i) => {
+      if (!shown(row)) return [];
+      if (counts[i] < (layer.drawn.get(row.row) ?? 0)) redraw = true; // a replay went back
+      const { x, y } = layerColumns(name, row);
+      return [{ key: row.row, x, y, count: counts[i], color: look.color(row),
+        width: contour ? (faint ? 1 : 2.2) : (faint ? 1 : 2),
+        opacity: contour ? (faint ? 0.55 : 1) : (faint ? 0.4 : 1), held: held[i] ?? 0 }];
+    });
+    if (redraw) {
+      layer.clearLines();
+      // Bridging: only what Plotly's traces do not hold yet, from their last point on.
+      for (const path of paths) if (path.held) layer.drawn.set(path.key, path.held);
+    }
+    const total = paths.reduce((sum, path) => sum + path.count, 0);
+    layer.extendLines(paths, {
+      stride: displayStride(1, total, LAYER_REDRAW_POINTS),
+      outlineWidth: faint ? 2.6 : 4.6, outlineOpacity: faint ? 0.35 : 0.85,
+    });
+  } else if (layer.linePoints) {
+    layer.clearLines();
+  }
+  layer.lookKey = lookKey;
+  layer.drawMarks(layerMarks(name, rows, counts));
+}
+
+// What a canvas marks at the shown step: on the contour, each row's current point and the end
+// of each row that has ended (Plotly's traces do it for a replay of rows drawn one trace each);
+// on the loss and distance plots, each row's (or each seed band's median) value and, in a
+// replay, a line at the step.
+function layerMarks(name, rows, counts) {
+  if (view.step === null) return {};
+  const heads = [];
+  const ends = [];
+  if (name === "contour") {
+    if (!many && run.done) return {};
+    rows.forEach((row, i) => {
+      if (!shown(row) || !counts[i]) return;
+      const k = counts[i] - 1;
+      const point = { x: row.x[k], y: row.y[k], color: look.color(row) };
+      if (endedInView(row)) ends.push(point);
+      else heads.push(point);
+    });
+    return { heads, ends };
+  }
+  const bands = run.done && look.seeds > 1 && holdsRows[name];
+  const sources = bands
+    ? bandMedians[name].filter((trace) => trace.visible !== false)
+      .map((trace) => ({ x: trace.x, y: trace.y, color: trace.line.color }))
+    : rows.flatMap((row) => (shown(row) && !endedInView(row)
+      ? [{ ...layerColumns(name, row), color: look.color(row) }] : []));
+  for (const source of sources) {
+    const k = pointsUpTo(source.x, view.step) - 1;
+    if (k >= 0 && Number.isFinite(source.y[k])) {
+      heads.push({ x: source.x[k], y: source.y[k], color: source.color });
+    }
+  }
+  return { heads, step: view.live ? null : view.step };
 }
 
 // ---- replay of a finished run ----
 
-function replayMarkerTrace() {
-  return { type: "scatter", mode: "markers", name: "at the shown step", showlegend: false,
-    hoverinfo: "skip", x: [], y: [],
-    marker: { size: 10, color: [], line: { color: "#ffffff", width: 2 } } };
+// Show the finished run as it stood after `step` (null: the whole run): paths cut there, a
+// marker at each row's point on every view, the ends of rows that have ended. `playing`: the
+// replay moves on by itself (the views then take turns, the 3-D view least often).
+export function showStep(step, { playing: moving = false } = {}) {
+  if (!run?.done) return;
+  playing = moving;
+  view = { step, live: false };
+  need("contour", "step");
+  need("surface", "step");
+  requestWork();
 }
 
-// How many of `row`'s points lie at or before `step` (its steps are ascending).
-function pointsUpTo(row, step) {
-  let lo = 0;
-  let hi = row.steps.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (row.steps[mid] <= step) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-// Draw the finished run as it stood after `step` (null: the whole run): paths cut there, a
-// marker at each row's point, a line at that step on the loss and distance plots. With
-// `withSurface` false the 3-D view is left as it is (it redraws slowly; playback skips it).
-export function showStep(step, withSurface = true) {
-  if (!run?.done || replayTrace < 0) return;
-  shownStep = step;
+// Rows drawn one trace each: cut the contour's paths at the step, move its markers, show the
+// ends reached; one restyle (one redraw) for all of it.
+function restyleContourStep() {
+  const div = divs.contour;
+  if (!div.data || replayTrace < 0) return;
   const rows = run.rows;
-  const counts = rows.map((row) => (step === null ? row.steps.length : pointsUpTo(row, step)));
+  const counts = viewCounts(rows);
   const xs = rows.map((row, i) => row.x.subarray(0, counts[i]));
   const ys = rows.map((row, i) => row.y.subarray(0, counts[i]));
-  Plotly.restyle(divs.contour, { x: [...xs, ...xs], y: [...ys, ...ys] },
-    [...rows.map((_, i) => FIRST_OUTLINE + i), ...rows.map((_, i) => firstPath + i)]);
-  const marked = step === null ? [] : rows.filter((row, i) => counts[i] > 0 && shown(row));
-  const tips = marked.map((row) => pointsUpTo(row, step) - 1);
-  Plotly.restyle(divs.contour, { x: [tips.map((k, j) => marked[j].x[k])],
-    y: [tips.map((k, j) => marked[j].y[k])],
-    "marker.color": [marked.map(look.color)] }, [replayTrace]);
-  if (withSurface) {
-    Plotly.restyle(divs.surface, {
-      x: xs, y: ys, z: rows.map((row, i) => mapColumn(row.loss.subarray(0, counts[i]), lift)),
-    }, rows.map((_, i) => i + 1));
+  const marker = replayMarkerTrace(rows, counts);
+  const indices = [...rows.map((_, i) => FIRST_OUTLINE + i), ...rows.map((_, i) => firstPath + i),
+    replayTrace];
+  const skip = () => rows.flatMap(() => [undefined, undefined]);
+  const update = { x: [...xs, ...xs, marker.x], y: [...ys, ...ys, marker.y],
+    "marker.color": [...skip(), marker.marker.color], customdata: [...skip(), undefined],
+    text: [...skip(), undefined] };
+  if (endTrace >= 0) {
+    const shownRows = rows.filter(shown);
+    const [end, diverged] = contourMarkers(shownRows, shownRows.filter(endedInView));
+    indices.push(endTrace, endTrace + 1);
+    update.x.push(end.x, diverged.x);
+    update.y.push(end.y, diverged.y);
+    update["marker.color"].push(end.marker.color, undefined);
+    update.customdata.push(end.customdata, undefined);
+    update.text.push(undefined, diverged.text);
   }
-  const shapes = step === null ? [] : [{ type: "line", xref: "x", yref: "paper", x0: step,
-    x1: step, y0: 0, y1: 1, line: { color: "#1f2933", width: 1.5, dash: "dot" } }];
-  for (const div of [divs.loss, divs.distance]) {
-    if (div.data) Plotly.relayout(div, { shapes });
-  }
+  Plotly.restyle(div, update, indices);
+  drawnCounts.contour = counts;
+}
+
+// The 3-D view's paths cut at the step and its markers moved: one restyle.
+function restyleSurfaceStep() {
+  const div = divs.surface;
+  if (!div.data || surfaceMarker < 0) return;
+  const rows = run.rows;
+  const counts = viewCounts(rows);
+  const display = many ? joinedGroups(rows, counts, surfaceStride)
+    : rows.map((row, i) => cutRow(row, counts[i]));
+  const paths = display.map((row) => surfacePath(row));
+  const marker = surfaceMarkerTrace(rows, counts);
+  Plotly.restyle(div, {
+    x: [...paths.map((path) => path.x), marker.x],
+    y: [...paths.map((path) => path.y), marker.y],
+    z: [...paths.map((path) => path.z), marker.z],
+    "marker.color": [...paths.map(() => undefined), marker.marker.color],
+  }, [...paths.map((_, i) => i + 1), surfaceMarker]);
+  drawnCounts.surface = counts;
 }
 
 // ---- the gamma fan ----
@@ -554,9 +1319,9 @@ export function drawGammaPlot(rows, gamma, param) {
   const sorted = [...rows].sort((a, b) => a.hparams[param] - b.hparams[param]);
   const finalValue = (row) => lossValue(row.result?.final_loss ?? row.loss.at(-1));
   const layout = {
-    ...BASE_LAYOUT,
-    margin: { l: 60, r: 12, t: 36, b: 40 },
-    title: { text: "Final loss vs gamma", x: 0.02, font: { size: 15 } },
+    ...baseLayout(),
+    margin: scaledMargin({ l: 60, r: 12, t: 36, b: 40 }),
+    title: plotTitle("Final loss vs gamma"),
     xaxis: { title: { text: "gamma" }, zeroline: false, range: [GAMMA_RANGE[0] - 0.1, GAMMA_RANGE[1] + 0.1] },
     yaxis: { title: { text: lossAxisTitle() }, type: scene.fStar !== null ? "log" : "linear",
       exponentformat: "power" },
@@ -579,6 +1344,91 @@ export function drawGammaPlot(rows, gamma, param) {
 
 export function clearGammaPlot() {
   if (divs.gamma.data) Plotly.purge(divs.gamma);
+}
+
+// ---- a fan's highlighted path (fan.js computes it): one restyle per plot per frame ----
+
+// The loss plot's and the distance plot's highlight trace (-1: none), and the path last shown.
+const metricHighlight = { loss: -1, distance: -1 };
+const HIGHLIGHT_CASING = "#111827";
+let fanHighlight = null;
+
+// A row's columns as the plots draw them: {x, y, steps, loss, distance (or null)}.
+export function rowColumns(row) {
+  const values = derived(row);
+  return { x: row.x, y: row.y, steps: row.steps, loss: values.loss, distance: values.distance };
+}
+
+function metricHighlightTrace(name) {
+  const path = fanHighlight?.path;
+  const y = path ? (name === "loss" ? path.loss : path.distance ?? []) : [];
+  return { type: "scatter", mode: "lines", uid: `highlighted-${name}`, name: "highlighted",
+    showlegend: false, hoverinfo: "skip", x: path ? path.steps.slice(0, y.length) : [], y,
+    line: { color: HIGHLIGHT_CASING, width: 3 } };
+}
+
+// Show `path` ({x, y, steps, loss, distance}, or null) in `color` on the contour, the loss and
+// distance plots, and its final loss at `at` on the fan's curve (drawFanCurve's marker).
+export function highlightPath(path, color, at) {
+  fanHighlight = path ? { path, color, at } : null;
+  const empty = [];
+  if (highlightTrace >= 0 && divs.contour.data) {
+    Plotly.restyle(divs.contour, { x: [path?.x ?? empty, path?.x ?? empty],
+      // A dark casing: the path stands out of a fan of paths in neighbouring colours.
+      y: [path?.y ?? empty, path?.y ?? empty], "line.color": [HIGHLIGHT_CASING, color ?? "#000000"],
+      "line.width": [8, 4] },
+    [highlightTrace - 1, highlightTrace]);
+  }
+  for (const name of ["loss", "distance"]) {
+    const index = metricHighlight[name];
+    if (index < 0 || !divs[name].data?.[index]) continue;
+    const trace = metricHighlightTrace(name);
+    Plotly.restyle(divs[name], { x: [trace.x], y: [trace.y] }, [index]);
+  }
+  if (divs.gamma.data?.[1]?.name === "highlighted") {
+    const final = path?.final;
+    const shown = path && Number.isFinite(final);
+    Plotly.restyle(divs.gamma, { x: [shown ? [at] : []], y: [shown ? [final] : []],
+      "marker.color": color ?? "#000000" }, [1]);
+  }
+}
+
+// Final loss vs the fan's value (`rows`: one per value; `param`, its `scale`: linear or log;
+// `colorOf(value)`), with a marker for the highlighted path moved by highlightPath.
+export function drawFanCurve(rows, { param, scale, colorOf, title }) {
+  const sorted = [...rows].sort((a, b) => a.hparams[param] - b.hparams[param]);
+  const finalValue = (row) => {
+    const loss = derived(row).loss;
+    return loss.length ? loss[loss.length - 1] : null;
+  };
+  const name = param === "gamma" ? "γ" : param;
+  const layout = {
+    ...baseLayout(),
+    margin: scaledMargin({ l: 60, r: 12, t: 36, b: 40 }),
+    title: plotTitle(title ?? `Final loss vs ${param}`),
+    xaxis: { title: { text: param }, zeroline: false, type: scale === "log" ? "log" : "linear",
+      exponentformat: "power" },
+    yaxis: { title: { text: lossAxisTitle() }, type: scene.fStar !== null ? "log" : "linear",
+      exponentformat: "power" },
+    showlegend: false,
+  };
+  const path = fanHighlight?.path;
+  Plotly.react(divs.gamma, [{
+    type: "scatter", mode: "lines+markers", name: "final loss",
+    x: sorted.map((row) => row.hparams[param]), y: sorted.map(finalValue),
+    customdata: sorted.map((row) => (row.result?.diverged_at != null
+      ? `diverged at step ${row.result.diverged_at}` : "")),
+    line: { color: "#9aa5b1", width: 1.5 },
+    marker: { size: sorted.length > 30 ? 7 : 11,
+      color: sorted.map((row) => colorOf(row.hparams[param])),
+      line: { color: "#fff", width: 1 } },
+    hovertemplate: `${name} %{x}<br>final loss %{y:.4g}<br>%{customdata}<extra></extra>`,
+  }, {
+    type: "scatter", mode: "markers", name: "highlighted", showlegend: false, hoverinfo: "skip",
+    x: [], y: [], marker: { size: 15, color: fanHighlight?.color ?? "#000000",
+      line: { color: "#1f2933", width: 2.5 } },
+  }], layout, config("gamma"));
+  if (path) highlightPath(path, fanHighlight.color, fanHighlight.at);
 }
 
 // `callback([x, y])` when the contour is clicked: the data coordinates of the clicked pixel

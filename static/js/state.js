@@ -2,6 +2,8 @@
 // the permalink of a run is exactly `#state=` + this state as JSON.
 
 import { seriesColor } from "./colors.js";
+import { DEFAULT_REPLAY_SPEED } from "./playback.js";
+import { addRunKind, runKindFromSpec, sweepCombinations } from "./run-kinds.js";
 
 const FRAGMENT_KEY = "state=";
 // The view box of typed functions: the API's default for expressions.
@@ -19,6 +21,8 @@ export function stateFromPreset(preset) {
     start: spec.start ?? null,
     steps: spec.steps,
     clip: spec.clip_grad_norm ?? null,
+    // A map over a grid of starts, a tuned comparison (run-kinds.js).
+    ...runKindFromSpec(spec),
     series: spec.series.map((series, index) => ({
       optimizer: series.optimizer,
       hparams: { ...series.hparams },
@@ -28,6 +32,8 @@ export function stateFromPreset(preset) {
     })),
     gamma: preset.view?.gamma_slider ? 1 : null,
     narration: true,
+    // How fast Play replays a finished run (a view of the run, like the narration's state).
+    replaySpeed: DEFAULT_REPLAY_SPEED,
   };
 }
 
@@ -50,7 +56,7 @@ export function toRunSpec(state, maxPoints) {
     }),
   };
   if (maxPoints !== undefined) spec.max_points = maxPoints;
-  return spec;
+  return addRunKind(state, spec);
 }
 
 // A comma-separated list of numbers: {values} or {error} naming the first entry that is not one.
@@ -75,7 +81,7 @@ export function parseNumberList(text) {
 // Points per row to ask for: every step, unless that would send more than ~400k points.
 export function pointsPerRow(state) {
   const rows = state.series.reduce(
-    (sum, series) => sum + (series.sweep ? series.sweep.values.length : 1) * state.seeds, 0);
+    (sum, series) => sum + sweepCombinations(series.sweep) * state.seeds, 0);
   return Math.min(state.steps + 1, Math.max(2001, Math.floor(400_000 / Math.max(rows, 1))));
 }
 

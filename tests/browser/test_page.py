@@ -265,11 +265,16 @@ def test_gamma_slider_highlights_without_requests_and_computes_new_values(
     assert len({tuple(path) for path in paths}) == 5, "each gamma highlights its own path"
     assert watched.run_requests() == requests_before, "dragging must not ask the server"
 
+    # Released between two swept values: an interpolated path, still no request; the button
+    # computes that gamma exactly.
+    slider.evaluate(
+        "el => { el.value = 0.25; el.dispatchEvent(new Event('input'));"
+        " el.dispatchEvent(new Event('change')); }"
+    )
+    page.get_by_test_id("fan-compute").wait_for(state="visible")
+    assert watched.run_requests() == requests_before
     with page.expect_request(is_run_request, timeout=30_000) as request_info:
-        slider.evaluate(
-            "el => { el.value = 0.25; el.dispatchEvent(new Event('input'));"
-            " el.dispatchEvent(new Event('change')); }"
-        )
+        page.get_by_test_id("fan-compute").click()
     # A function, not an expression: Playwright evals expressions, which the page's CSP forbids.
     page.wait_for_function("() => document.body.dataset.gammaAdded === '0.25'", timeout=30_000)
     assert watched.run_requests() == requests_before + 1

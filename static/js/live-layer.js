@@ -1,0 +1,216 @@
+// A canvas over a Plotly plot's axes for what moves every frame, drawn without Plotly: any
+// Plotly change redraws a whole plot (the contour's landscape included, tens of milliseconds),
+// while a canvas appends a stroke in microseconds. It carries trajectories as they stream in
+// when a run has too many points for Plotly to redraw each frame, each row's current point, the
+// ends of rows that have ended and the replay's step line. Data go through the plot's own axes
+// (Plotly's c2p), so the layer follows zoom, pan and resizing: the page redraws it when the
+// axes change (`sync` says so).
+
+// Head markers (each row's current point) and end markers, in CSS pixels.
+const HEAD_RADIUS = 4.5;
+const END_SIZE = 8;
+// Canvas coordinates stay within this many pixels of the axes (a diverging row's 1e30 would
+// make a canvas path misbehave).
+const PIXEL_LIMIT = 1e5;
+
+function clampPixel(p) {
+  return p > PIXEL_LIMIT ? PIXEL_LIMIT : p < -PIXEL_LIMIT ? -PIXEL_LIMIT : p;
+}
+
+export class LiveLayer {
+  // `outline`: draw a white line under every path (the contour's paths keep their contrast on
+  // the landscape, as Plotly's outline traces do).
+  constructor(div, { outline = false } = {}) {
+    this.div = div;
+    this.outline = outline;
+    this.canvases = null;
+    this.geometry = null;
+    this.geometryKey = "";
+    // Points of each path (by key) already on the lines canvas.
+    this.drawn = new Map();
+    this.linePoints = 0;
+  }
+
+  // Canvases in place over the plot's axes (inside Plotly's container, under its hover layer),
+  // sized to them. Returns false when the plot has no axes yet. `changed`: the axes moved or
+  // resized since the last call, and what was drawn is gone (redraw it).
+  sync() {
+    const layout = this.div._fullLayout;
+    const xa = layout?.xaxis;
+    const ya = layout?.yaxis;
+    const container = this.div.querySelector(".svg-container");
+    if (!xa?._length || !ya?._length || !container || !xa.c2p || !ya.c2p) {
+      this.geometry = null;
+      return { ready: false, changed: false };
+    }
+    this.ensureCanvases(container);
+    const ratio = window.devicePixelRatio || 1;
+    const key = [xa._offset, ya._offset, xa._length, ya._length, ratio, xa.type, ya.type,
+      ...xa.range, ...ya.range].join();
+    this.geometry = { xa, ya };
+    if (key === this.geometryKey) return { ready: true, changed: false };
+    this.geometryKey = key;
+    for (const canvas of Object.values(this.canvases)) {
+      Object.assign(canvas.style, { left: `${xa._offset}px`, top: `${ya._offset}px`,
+        width: `${xa._length}px`, height: `${ya._length}px` });
+      canvas.width = Math.max(1, Math.round(xa._length * ratio));
+      canvas.height = Math.max(1, Math.round(ya._length * ratio));
+      canvas.getContext("2d").setTransform(ratio, 0, 0, ratio, 0, 0);
+    }
+    this.drawn.clear();
+    this.linePoints = 0;
+    this.canvases.lines.drawnPoints = 0;
+    return { ready: true, changed: true };
+  }
+
+  ensureCanvases(container) {
+    if (this.canvases && this.canvases.marks.isConnected) return;
+    const make = (name) => {
+      const canvas = document.createElement("canvas");
+      canvas.className = `live-${name}`;
+      canvas.setAttribute("aria-hidden", "true");
+      Object.assign(canvas.style, { position: "absolute", pointerEvents: "none" });
+      return canvas;
+    };
+    this.canvases = { ...(this.outline ? { outline: make("outline") } : {}),
+      lines: make("lines"), marks: make("marks") };
+    // Above the plot's own drawing, below Plotly's top layer (hover labels, zoom box).
+    const topLayer = container.querySelectorAll(":scope > .main-svg")[1] ?? null;
+    for (const canvas of Object.values(this.canvases)) container.insertBefore(canvas, topLayer);
+    this.geometryKey = "";
+  }
+
+  x(value) {
+    return clampPixel(this.geometry.xa.c2p(value));
+  }
+
+  y(value) {
+    return clampPixel(this.geometry.ya.c2p(value));
+  }
+
+  // Erase the paths (and forget what was drawn of them).
+  clearLines() {
+    if (!this.canvases) return;
+    for (const name of ["outline", "lines"]) {
+      const canvas = this.canvases[name];
+      if (canvas) canvas.getContext("2d").clearRect(0, 0, canvas.width, canvas.height);
+    }
+    this.drawn.clear();
+    this.linePoints = 0;
+    this.canvases.lines.drawnPoints = 0;
+  }
+
+  clearMarks() {
+    if (!this.canvases) return;
+    const canvas = this.canvases.marks;
+    canvas.getContext("2d").clearRect(0, 0, canvas.width, canvas.height);
+    canvas.liveMarks = null;
+  }
+
+  clear() {
+    this.clearLines();
+    this.clearMarks();
+  }
+
+  // Draw each path's points up to `path.count` that are not on the canvas yet, going on from
+  // its last drawn point: per frame this costs the new points only. `stride` thins a path drawn
+  // from its start (a redraw of many points); a path's last point is always drawn.
+  // `paths`: [{key, x, y (arrays), count, color, width, opacity}].
+  extendLines(paths, { stride = 1, outlineWidth = 0, outlineOpacity = 0 } = {}) {
+    if (!this.geometry) return;
+    const lines = this.canvases.lines.getContext("2d");
+    const outline = this.canvases.outline?.getContext("2d");
+    lines.lineJoin = "round";
+    lines.lineCap = "round";
+    if (outline) {
+      outline.lineJoin = "round";
+      outline.lineCap = "round";
+      outline.strokeStyle = "#ffffff";
+      outline.globalAlpha = outlineOpacity;
+      outline.lineWidth = outlineWidth;
+    }
+    for (const path of paths) {
+      const done = this.drawn.get(path.key) ?? 0;
+      if (path.count <= done) continue;
+      const from = Math.max(done - 1, 0);
+      const step = done === 0 ? stride : 1;
+      lines.beginPath();
+      outline?.beginPath();
+      let open = false;
+      const visit = (i) => {
+        const vx = path.x[i];
+        const vy = path.y[i];
+        if (!Number.isFinite(vx) || !Number.isFinite(vy)) {
+          open = false;
+          return;
+        }
+        const px = this.x(vx);
+        const py = this.y(vy);
+        if (open) {
+          lines.lineTo(px, py);
+          outline?.lineTo(px, py);
+        } else {
+          lines.moveTo(px, py);
+          outline?.moveTo(px, py);
+          open = true;
+        }
+      };
+      let i = from;
+      for (; i < path.count - 1; i += step) visit(i);
+      visit(path.count - 1);
+      if (outline) outline.stroke();
+      lines.globalAlpha = path.opacity ?? 1;
+      lines.strokeStyle = path.color;
+      lines.lineWidth = path.width ?? 1;
+      lines.stroke();
+      this.linePoints += path.count - done;
+      this.drawn.set(path.key, path.count);
+    }
+    // Read by tests and the benchmark: points the layer has drawn since it was cleared.
+    this.canvases.lines.drawnPoints = this.linePoints;
+  }
+
+  // Replace the markers: `heads` (each row's current point: circles), `ends` (rows that have
+  // ended: squares) and `step` (a dotted line at that x, or null). Points are {x, y, color} in
+  // data coordinates; what is drawn stays readable on the canvas as `liveMarks` (tests).
+  drawMarks({ heads = [], ends = [], step = null }) {
+    if (!this.geometry) return;
+    const canvas = this.canvases.marks;
+    const context = canvas.getContext("2d");
+    context.clearRect(0, 0, canvas.width, canvas.height);
+    if (step !== null) {
+      const px = this.x(step);
+      context.save();
+      context.setLineDash([3, 3]);
+      context.strokeStyle = "#1f2933";
+      context.lineWidth = 1.5;
+      context.beginPath();
+      context.moveTo(px, 0);
+      context.lineTo(px, this.geometry.ya._length);
+      context.stroke();
+      context.restore();
+    }
+    context.lineWidth = 1.5;
+    context.strokeStyle = "#ffffff";
+    for (const end of ends) {
+      const px = this.x(end.x) - END_SIZE / 2;
+      const py = this.y(end.y) - END_SIZE / 2;
+      context.fillStyle = end.color;
+      context.fillRect(px, py, END_SIZE, END_SIZE);
+      context.strokeRect(px, py, END_SIZE, END_SIZE);
+    }
+    context.lineWidth = 2;
+    for (const head of heads) {
+      context.beginPath();
+      context.arc(this.x(head.x), this.y(head.y), HEAD_RADIUS, 0, 2 * Math.PI);
+      context.fillStyle = head.color;
+      context.fill();
+      context.stroke();
+    }
+    canvas.liveMarks = {
+      step,
+      heads: heads.map((head) => [head.x, head.y]),
+      ends: ends.map((end) => [end.x, end.y]),
+    };
+  }
+}

@@ -1,0 +1,619 @@
+"""Maps, phase diagrams and tuned comparisons on the page, checked against the server's own
+summaries, aggregated here in Python (medians over seeds; diverged rows count as +inf)."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import statistics
+from collections import Counter
+from urllib.parse import quote
+
+import pytest
+from page_helpers import RUN_SECONDS, SERIES_COLOURS, is_run_request, server_result, wait_for_runs
+
+from app.presets import get_preset
+
+RUN_MS = RUN_SECONDS * 1000
+GAP_FLOOR = 1e-16
+# Where a cell of picture k at data (x, y) is on the screen (Plotly's axes convert data to
+# pixels; the heat maps are laid out as subplots x, x2, x3, ...).
+CELL_POSITION = """([k, x, y]) => {
+    const gd = document.querySelector("[data-testid=plot-cells]");
+    const layout = gd._fullLayout;
+    const xa = layout[k === 0 ? "xaxis" : `xaxis${k + 1}`];
+    const ya = layout[k === 0 ? "yaxis" : `yaxis${k + 1}`];
+    const box = gd.getBoundingClientRect();
+    return {x: box.left + xa._offset + xa.d2p(x), y: box.top + ya._offset + ya.d2p(y)};
+}"""
+HEATMAPS = """() => document.querySelector("[data-testid=plot-cells]").data
+    .filter(t => t.type === "heatmap")
+    .map(t => ({label: t.meta.label, stage: t.meta.stage, x: Array.from(t.x),
+                y: Array.from(t.y), z: t.z.map(line => Array.from(line))}))"""
+
+
+def page_state(series: list[dict], **fields) -> dict:
+    """A page state (the URL fragment's JSON): Himmelblau, no noise, one seed, ``series``."""
+    state = {
+        "preset": None,
+        "landscape": {"id": "himmelblau", "params": {}},
+        "noise": {"kind": "none"},
+        "seeds": 1,
+        "start": [-1.0, 0.0],
+        "steps": 60,
+        "clip": None,
+        "series": [
+            {"label": "", "color": SERIES_COLOURS[i % len(SERIES_COLOURS)], "sweep": None, **s}
+            for i, s in enumerate(series)
+        ],
+        "gamma": None,
+        "narration": False,
+        "map": None,
+        "tune": None,
+    }
+    return {**state, **fields}
+
+
+def fragment(state: dict) -> str:
+    return "#state=" + quote(json.dumps(state), safe="")
+
+
+def run_spec(state: dict) -> dict:
+    """The run the page asks for with ``state`` (as static/js/state.js builds it)."""
+    spec = {
+        "landscape": state["landscape"],
+        "noise": None if state["noise"]["kind"] == "none" else state["noise"],
+        "seeds": list(range(state["seeds"])),
+        "start": state["start"],
+        "steps": state["steps"],
+        "clip_grad_norm": state["clip"],
+        "series": [
+            {"optimizer": s["optimizer"], "hparams": s["hparams"]}
+            | ({"sweep": s["sweep"]} if s["sweep"] else {})
+            for s in state["series"]
+        ],
+    }
+    if state["map"]:
+        spec["starts"] = {"grid": state["map"]}
+    if state["tune"]:
+        spec["tune"] = state["tune"]
+    if state["map"] or any(isinstance(s["sweep"], list) for s in state["series"]):
+        spec["record"] = "final"
+    return spec
+
+
+# ---- the cells, computed here from the server's rows ----
+
+
+def final_loss(row: dict) -> float:
+    return math.inf if row["diverged_at"] is not None else row["final_loss"]
+
+
+def loss_colour(rows: list[dict], best: float) -> float | None:
+    """log10 of the median final loss's gap to the minimum, floored; None: diverged (grey)."""
+    median = statistics.median(final_loss(row) for row in rows)
+    if not math.isfinite(median):
+        return None
+    return math.log10(max(median - best, GAP_FLOOR))
+
+
+def steps_colour(rows: list[dict]) -> float | None:
+    reached = [row["steps_to_tolerance"] for row in rows if row["steps_to_tolerance"] is not None]
+    return statistics.median(reached) if reached else None
+
+
+def basin_colour(rows: list[dict]) -> int | None:
+    counts = Counter(
+        row["nearest_minimum"]
+        for row in rows
+        if row["diverged_at"] is None and row["nearest_minimum"] is not None
+    )
+    return min(counts, key=lambda k: (-counts[k], k)) if counts else None
+
+
+def map_cells(result: dict, grid: dict) -> dict[str, dict[tuple[int, int], list[dict]]]:
+    """Rows by label and by (j, i) of their start: the start index is row % (nx * ny)."""
+    nx, ny = grid["x"][2], grid["y"][2]
+    cells: dict[str, dict[tuple[int, int], list[dict]]] = {}
+    for row in result["series"]:
+        j, i = divmod(row["row"] % (nx * ny), nx)
+        cells.setdefault(row["label"], {}).setdefault((j, i), []).append(row)
+    return cells
+
+
+def assert_close(page_z: list[list], expected: list[list], what: str) -> None:
+    assert len(page_z) == len(expected), what
+    for j, (line, wanted) in enumerate(zip(page_z, expected, strict=True)):
+        for i, (value, want) in enumerate(zip(line, wanted, strict=True)):
+            if want is None:
+                assert value is None, f"{what} [{j}][{i}]: {value} should be grey"
+            else:
+                assert value == pytest.approx(want, rel=1e-12, abs=1e-12), f"{what} [{j}][{i}]"
+
+
+def shown(value: float) -> str:
+    """A number as the page writes it (cells.js formatValue): 3 significant digits, JavaScript's
+    exponent form below 1e-3 and from 1e5."""
+    if math.isinf(value):
+        return "diverged"
+    if value != 0 and (abs(value) < 1e-3 or abs(value) >= 1e5):
+        return re.sub(r"e([+-])0*(\d)", r"e\1\2", f"{value:.2e}")
+    return f"{float(f'{value:.3g}'):g}"
+
+
+def cell_position(page, picture: int, x: float, y: float) -> dict:
+    return page.evaluate(CELL_POSITION, [picture, x, y])
+
+
+def hover_cell(page, picture: int, x: float, y: float) -> dict:
+    """Move the mouse onto a cell (from a pixel beside it: Plotly follows moves within the
+    plot) and return where it is."""
+    where = cell_position(page, picture, x, y)
+    page.mouse.move(where["x"] + 2, where["y"] + 2)
+    page.mouse.move(where["x"], where["y"])
+    return where
+
+
+def wait_for_stage(page, stage: str) -> None:
+    page.wait_for_function(
+        "stage => document.querySelector('[data-testid=plot-cells]').dataset.stage === stage",
+        arg=stage,
+        timeout=RUN_MS,
+    )
+
+
+def choose_metric(page, metric: str) -> None:
+    page.get_by_test_id("cells-metric").select_option(metric)
+    page.wait_for_function(
+        "metric => document.querySelector('[data-testid=plot-cells]').dataset.metric === metric",
+        arg=metric,
+    )
+
+
+# ---- maps ----
+
+MAP_SERIES = [
+    {"optimizer": "sgd", "hparams": {"lr": 0.01}},
+    {"optimizer": "adam", "hparams": {"lr": 0.1}},
+]
+MAP_STATE = page_state(
+    # SGD at lr 0.03 under this noise diverges from some starts on some seeds: medians with
+    # infinite members, and grey cells.
+    [{"optimizer": "sgd", "hparams": {"lr": 0.03}}, MAP_SERIES[1]],
+    noise={"kind": "gaussian", "sigma": 2.0},
+    seeds=3,
+    steps=80,
+    map={"x": [-5.0, 5.0, 20], "y": [-4.0, 5.0, 18]},
+)
+
+
+def test_a_himmelblau_map_draws_the_servers_summaries_as_medians(base_url, open_page, screenshot):
+    watched = open_page(base_url + fragment(MAP_STATE))
+    page = watched.page
+    wait_for_runs(page, 1)
+    wait_for_stage(page, "done")
+    result = server_result(base_url, run_spec(MAP_STATE))
+    grid = MAP_STATE["map"]
+    cells = map_cells(result, grid)
+    best = min(m["value"] for m in result["landscape"]["global_minima"])
+    nx, ny = grid["x"][2], grid["y"][2]
+
+    def expected(colour) -> dict[str, list[list]]:
+        return {
+            label: [[colour(by_start[(j, i)]) for i in range(nx)] for j in range(ny)]
+            for label, by_start in cells.items()
+        }
+
+    maps = page.evaluate(HEATMAPS)
+    assert [m["label"] for m in maps] == ["SGD", "Adam"]
+    xs = [-5 + 10 * i / (nx - 1) for i in range(nx)]
+    ys = [-4 + 9 * j / (ny - 1) for j in range(ny)]
+    for drawn in maps:
+        assert drawn["x"] == pytest.approx(xs)
+        assert drawn["y"] == pytest.approx(ys)
+        assert drawn["stage"] == "done"
+    wanted = expected(lambda rows: loss_colour(rows, best))
+    for drawn in maps:
+        assert_close(drawn["z"], wanted[drawn["label"]], f"final loss of {drawn['label']}")
+    # Noise this strong makes some rows diverge: the test covers greyed cells too.
+    assert any(v is None for drawn in maps for line in drawn["z"] for v in line)
+    screenshot(page, "map-himmelblau-final-loss")
+
+    choose_metric(page, "steps")
+    wanted = expected(steps_colour)
+    for drawn in page.evaluate(HEATMAPS):
+        assert_close(drawn["z"], wanted[drawn["label"]], f"steps of {drawn['label']}")
+
+    # Himmelblau has four global minima: the basin map is offered, categorical.
+    choose_metric(page, "nearest")
+    wanted = expected(basin_colour)
+    for drawn in page.evaluate(HEATMAPS):
+        assert_close(drawn["z"], wanted[drawn["label"]], f"basin of {drawn['label']}")
+    axis = page.evaluate(
+        "() => document.querySelector('[data-testid=plot-cells]')._fullLayout.coloraxis"
+    )
+    assert (axis["cmin"], axis["cmax"]) == (-0.5, 3.5)
+    assert len(axis["colorbar"]["ticktext"]) == 4
+    screenshot(page, "map-himmelblau-basins")
+    # The metric is part of the state: the URL keeps it.
+    assert '"cellMetric":"nearest"' in page.evaluate("() => decodeURIComponent(location.hash)")
+    assert watched.errors == []
+
+
+def test_the_coarse_preview_is_drawn_before_the_run_is_done_and_cancel_keeps_it(
+    base_url, open_page
+):
+    # A long run (20,000 steps) over 32 x 32 starts: the preview (every 4th start, 8 x 8)
+    # comes while the rest is still computing.
+    state = page_state(
+        [{"optimizer": "adam", "hparams": {"lr": 0.05}}],
+        steps=20_000,
+        map={"x": [-5.0, 5.0, 32], "y": [-5.0, 5.0, 32]},
+    )
+    watched = open_page(base_url + fragment(state))
+    page = watched.page
+    wait_for_stage(page, "preview")
+    assert page.get_by_test_id("cancel").is_visible(), "the run is still going"
+    assert page.evaluate("() => Number(document.body.dataset.runsDone ?? 0)") == 0
+    [preview] = page.evaluate(HEATMAPS)
+    assert preview["stage"] == "preview"
+    assert preview["x"] == pytest.approx([-5 + 10 * i / 31 for i in range(0, 32, 4)])
+    assert len(preview["z"]) == 8
+    assert sum(v is not None for line in preview["z"] for v in line) > 32
+    wait_for_runs(page, 1)
+    [full] = page.evaluate(HEATMAPS)
+    assert full["stage"] == "done"
+    assert (len(full["z"]), len(full["z"][0])) == (32, 32)
+    # The preview's cells are exact: the full map has the same values at those starts.
+    for j in range(8):
+        for i in range(8):
+            assert full["z"][4 * j][4 * i] == preview["z"][j][i]
+
+    # Again, cancelled once the preview is drawn: the preview stays, the status says so.
+    page.get_by_test_id("run").click()
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=plot-cells]').dataset.stage !== 'done'",
+        timeout=RUN_MS,
+    )
+    wait_for_stage(page, "preview")
+    page.get_by_test_id("cancel").click()
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=status]').textContent.startsWith('Cancelled')",
+        timeout=RUN_MS,
+    )
+    assert "coarse preview" in page.get_by_test_id("status").inner_text()
+    assert page.get_by_test_id("cancel").is_hidden()
+    assert page.evaluate(HEATMAPS)[0]["stage"] == "preview"
+    assert watched.errors == []
+
+
+def test_hovering_a_cell_says_its_numbers_and_clicking_it_runs_its_trajectory(base_url, open_page):
+    state = page_state(MAP_SERIES, steps=50, map={"x": [-5.0, 5.0, 16], "y": [-5.0, 5.0, 16]})
+    watched = open_page(base_url + fragment(state))
+    page = watched.page
+    wait_for_runs(page, 1)
+    result = server_result(base_url, run_spec(state))
+    # Adam (picture 1) from the start at column 11, row 4.
+    i, j = 11, 4
+    x, y = -5 + 10 * i / 15, -5 + 10 * j / 15
+    row = next(r for r in result["series"] if r["label"] == "Adam" and r["row"] % 256 == j * 16 + i)
+    assert row["start"] == pytest.approx([x, y])
+    where = hover_cell(page, 1, x, y)
+    info = page.get_by_test_id("cell-info")
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=cell-info]').textContent.startsWith('Adam')"
+    )
+    text = info.inner_text()
+    assert text.startswith(f"Adam, start ({shown(x)}, {shown(y)}): final loss ")
+    assert f"final loss {shown(row['final_loss'])};" in text
+    if row["steps_to_tolerance"] is not None:
+        assert f"within tolerance at step {row['steps_to_tolerance']}" in text
+    minimum = result["landscape"]["global_minima"][row["nearest_minimum"]]["point"]
+    assert f"ends nearest the minimum ({shown(minimum[0])}, {shown(minimum[1])})" in text
+
+    with page.expect_request(is_run_request) as request_info:
+        page.mouse.click(where["x"], where["y"])
+    request = request_info.value
+    assert request.headers["accept"] == "application/json"
+    sent = request.post_data_json
+    assert sent["start"] == pytest.approx([x, y])
+    assert sent["series"] == [{"optimizer": "adam", "hparams": row["hparams"], "label": "Adam"}]
+    assert "starts" not in sent
+    assert "record" not in sent
+    page.wait_for_function(
+        "() => Number(document.querySelector('[data-testid=cell-trajectory]').dataset.drawn) >= 1",
+        timeout=RUN_MS,
+    )
+    path = page.evaluate(
+        """() => document.querySelector("[data-testid=plot-cell-path]").data
+            .filter(t => t.meta?.role === "path")
+            .map(t => ({x: Array.from(t.x), y: Array.from(t.y)}))"""
+    )
+    assert len(path) == 1
+    # The trajectory starts at the cell's start and ends where the map's row ended.
+    assert (path[0]["x"][0], path[0]["y"][0]) == pytest.approx((x, y))
+    assert (path[0]["x"][-1], path[0]["y"][-1]) == pytest.approx(tuple(row["final_point"]))
+    assert "Adam from" in page.get_by_test_id("cell-trajectory-title").inner_text()
+
+    # The clicked start can become a trajectory run of every series.
+    page.get_by_test_id("cell-open").click()
+    wait_for_runs(page, 2)
+    assert page.get_by_test_id("cells").is_hidden()
+    assert page.get_by_test_id("plot-contour").is_visible()
+    state_now = page.evaluate(
+        "() => JSON.parse(decodeURIComponent(location.hash.slice('#state='.length)))"
+    )
+    assert state_now["map"] is None
+    assert state_now["start"] == pytest.approx([x, y])
+    assert watched.errors == []
+
+
+# ---- phase diagrams ----
+
+GAMMAS = [-0.5, 0.0, 0.5, 1.0]
+LRS = [0.001, 0.01, 0.1]
+PHASE_STATE = page_state(
+    [
+        {
+            "optimizer": "anon",
+            "hparams": {"lr": 0.01},
+            "sweep": [{"param": "gamma", "values": GAMMAS}, {"param": "lr", "values": LRS}],
+        }
+    ],
+    landscape={"id": "rosenbrock", "params": {}},
+    noise={"kind": "gaussian", "sigma": 1.0},
+    seeds=3,
+    start=[-2.0, 2.0],
+    steps=100,
+)
+
+
+def test_a_phase_diagram_has_its_axes_and_median_cells(base_url, open_page, screenshot):
+    watched = open_page(base_url + fragment(PHASE_STATE))
+    page = watched.page
+    wait_for_runs(page, 1)
+    result = server_result(base_url, run_spec(PHASE_STATE))
+    [drawn] = page.evaluate(HEATMAPS)
+    assert drawn["label"] == "Anon"
+    # The second sweep across (log: positive, 100x), the first up (linear).
+    assert drawn["x"] == LRS
+    assert drawn["y"] == GAMMAS
+    layout = page.evaluate(
+        """() => { const l = document.querySelector("[data-testid=plot-cells]")._fullLayout;
+            return {x: l.xaxis.type, y: l.yaxis.type, xTitle: l.xaxis.title.text,
+                    yTitle: l.yaxis.title.text}; }"""
+    )
+    assert layout == {"x": "log", "y": "linear", "xTitle": "lr", "yTitle": "gamma"}
+    groups: dict[tuple[int, int], list[dict]] = {}
+    for row in result["series"]:
+        key = (GAMMAS.index(row["hparams"]["gamma"]), LRS.index(row["hparams"]["lr"]))
+        groups.setdefault(key, []).append(row)
+    assert all(len(rows) == 3 for rows in groups.values())
+    best = result["landscape"]["global_minima"][0]["value"]
+    wanted = [[loss_colour(groups[(j, i)], best) for i in range(3)] for j in range(4)]
+    assert_close(drawn["z"], wanted, "phase diagram")
+    choose_metric(page, "steps")
+    assert [
+        o.get_attribute("value") for o in page.locator("[data-testid=cells-metric] option").all()
+    ] == [
+        "final_loss",
+        "steps",
+    ], "one minimum: no basin map"
+    [steps] = page.evaluate(HEATMAPS)
+    assert_close(
+        steps["z"], [[steps_colour(groups[(j, i)]) for i in range(3)] for j in range(4)], "steps"
+    )
+    # An all-grey picture says why in words (Plotly draws no colour bar for it).
+    empty = page.get_by_test_id("cells-empty")
+    if all(v is None for line in steps["z"] for v in line):
+        assert "no cell's runs got within tolerance" in empty.inner_text()
+    else:
+        assert empty.is_hidden()
+
+    # Hover: the median with the spread over the seeds.
+    j, i = 2, 1
+    rows = groups[(j, i)]
+    hover_cell(page, 0, LRS[i], GAMMAS[j])
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=cell-info]').textContent.includes('gamma 0.5')"
+    )
+    text = page.get_by_test_id("cell-info").inner_text()
+    losses = [final_loss(row) for row in rows]
+    assert text.startswith("Anon, gamma 0.5, lr 0.01: final loss ")
+    assert "median of 3 rows" in text
+    median = statistics.median(losses)
+    assert f"final loss {shown(median)} (median of 3 rows; min {shown(min(losses))}, " in text
+    assert f"max {shown(max(losses))})" in text
+    choose_metric(page, "final_loss")
+    assert page.get_by_test_id("cells-empty").is_hidden()
+    ticks = page.evaluate(
+        "() => document.querySelector('[data-testid=plot-cells]')._fullLayout.xaxis.ticktext"
+    )
+    assert ticks == ["0.001", "0.01", "0.1"], "the columns are labelled with their values"
+    screenshot(page, "phase-diagram")
+    assert watched.errors == []
+
+
+# ---- tuned comparisons ----
+
+TUNED_STATE = page_state(
+    [{"optimizer": "adam", "hparams": {}}, {"optimizer": "sgd", "hparams": {}}],
+    landscape={"id": "rosenbrock", "params": {}},
+    noise={"kind": "gaussian", "sigma": 1.0},
+    seeds=2,
+    start=[-2.0, 2.0],
+    steps=100,
+    tune={
+        "param": "lr",
+        "grid": [0.001, 1.0, 4],
+        "objective": "final_loss",
+        "seeds": [1_000_001, 1_000_002, 1_000_003],
+    },
+)
+
+
+def test_a_tuned_run_shows_the_chosen_values_and_the_same_budget(base_url, open_page, screenshot):
+    watched = open_page(base_url + fragment(TUNED_STATE))
+    page = watched.page
+    wait_for_runs(page, 1)
+    result = server_result(base_url, run_spec(TUNED_STATE))
+    tuning = result["tuning"]
+    panel = page.get_by_test_id("tuning")
+    assert panel.is_visible()
+    budget = page.get_by_test_id("tuning-budget").inner_text()
+    assert budget.startswith("Every optimizer had the same budget: 4 candidates of lr × ")
+    assert "3 tuning seeds × 1 start = 12 tuning runs each" in budget
+    assert "chosen by the median final loss" in budget
+    assert "held-out seeds (0, 1)" in budget
+    chosen = [v.inner_text() for v in page.get_by_test_id("tuning-value").all()]
+    assert chosen == [shown(entry["value"]) for entry in tuning["series"]]
+    edges = [e.inner_text() for e in page.get_by_test_id("tuning-edge").all()]
+    assert [bool(text) for text in edges] == [entry["at_edge"] for entry in tuning["series"]]
+    # Every candidate's score, one line per series, and the choice ringed.
+    scores = page.evaluate(
+        """() => document.querySelector("[data-testid=plot-tuning]").data
+            .map(t => ({role: t.meta.role, x: Array.from(t.x), y: Array.from(t.y)}))"""
+    )
+    lines = [t for t in scores if t["role"] == "scores"]
+    assert [line["y"] for line in lines] == [entry["scores"] for entry in tuning["series"]]
+    assert [t["x"] for t in scores if t["role"] == "chosen"] == [
+        [entry["value"]] for entry in tuning["series"]
+    ]
+    # The held-out run draws as any run: one path per row, labelled with the tuned value.
+    names = page.evaluate(
+        """() => document.querySelector("[data-testid=plot-contour]").data
+            .filter(t => t.meta?.role === "path").map(t => t.name)"""
+    )
+    labels = {row["label"] for row in result["series"]}
+    assert names
+    assert set(names) <= labels
+    assert all(label.endswith("tuned)") for label in labels)
+    screenshot(page, "tuned-comparison")
+    assert watched.errors == []
+
+
+# ---- controls and the URL ----
+
+
+def test_the_page_turns_a_run_into_a_map_a_phase_diagram_and_a_tuned_run(base_url, open_page):
+    state = page_state(
+        [{"optimizer": "adam", "hparams": {"lr": 0.1}}],
+        landscape={"id": "rosenbrock", "params": {}},
+        start=[-2.0, 2.0],
+        steps=40,
+    )
+    watched = open_page(base_url + fragment(state))
+    page = watched.page
+    wait_for_runs(page, 1)
+
+    # A map over the landscape's view box, 64 x 64 by default; 16 x 20 typed in.
+    with page.expect_request(is_run_request, timeout=RUN_MS) as request_info:
+        page.get_by_test_id("map-toggle").check()
+    assert request_info.value.post_data_json["starts"] == {
+        "grid": {"x": [-2, 2, 64], "y": [-1, 3, 64]}
+    }
+    wait_for_runs(page, 2)
+    for field, value in (("map-nx", "16"), ("map-ny", "20")):
+        page.get_by_test_id(field).fill(value)
+        with page.expect_request(is_run_request, timeout=RUN_MS) as request_info:
+            page.get_by_test_id(field).press("Enter")
+        wait_for_runs(page, 3 if field == "map-nx" else 4)
+    sent = request_info.value.post_data_json
+    assert sent["starts"] == {"grid": {"x": [-2, 2, 16], "y": [-1, 3, 20]}}
+    assert sent["record"] == "final"
+    [drawn] = page.evaluate(HEATMAPS)
+    assert (len(drawn["z"]), len(drawn["z"][0])) == (20, 16)
+
+    # The URL holds the map: a fresh page opens it as a map.
+    url = page.url
+    again = open_page(url)
+    wait_for_runs(again.page, 1)
+    assert again.page.get_by_test_id("map-toggle").is_checked()
+    [reopened] = again.page.evaluate(HEATMAPS)
+    assert (len(reopened["z"]), len(reopened["z"][0])) == (20, 16)
+
+    # Back to one start; then a sweep of lr, and a second hyperparameter: a phase diagram.
+    page.get_by_test_id("map-toggle").uncheck()
+    wait_for_runs(page, 5)
+    page.get_by_test_id("series-0-sweep-add").click()
+    wait_for_runs(page, 6)
+    page.get_by_test_id("series-0-sweep-param").select_option("beta1")
+    wait_for_runs(page, 7)
+    with page.expect_request(is_run_request, timeout=RUN_MS) as request_info:
+        page.get_by_test_id("series-0-sweep-add").click()
+    sweep = request_info.value.post_data_json["series"][0]["sweep"]
+    assert [s["param"] for s in sweep] == ["beta1", "lr"]
+    assert sweep[1]["values"] == [0.01, 0.0316, 0.1, 0.316, 1]
+    assert request_info.value.post_data_json["record"] == "final"
+    wait_for_runs(page, 8)
+    # A range typed for the second one is shown as its values.
+    box = page.get_by_test_id("series-0-sweep-1")
+    box.fill("1e-3:1:4:log")
+    with page.expect_request(is_run_request, timeout=RUN_MS) as request_info:
+        box.press("Enter")
+    assert request_info.value.post_data_json["series"][0]["sweep"][1]["values"] == [
+        0.001,
+        0.01,
+        0.1,
+        1,
+    ]
+    wait_for_runs(page, 9)
+    assert box.input_value() == "0.001, 0.01, 0.1, 1"
+    [phase] = page.evaluate(HEATMAPS)
+    assert (phase["x"], len(phase["y"])) == ([0.001, 0.01, 0.1, 1], 5)
+
+    # A tuned comparison: no sweeps (the server refuses a tuned series that sweeps).
+    page.get_by_test_id("series-0-sweep-remove").click()
+    wait_for_runs(page, 10)
+    page.get_by_test_id("series-0-sweep-remove").click()
+    wait_for_runs(page, 11)
+    with page.expect_request(is_run_request, timeout=RUN_MS) as request_info:
+        page.get_by_test_id("tune-toggle").check()
+    assert request_info.value.post_data_json["tune"] == {
+        "param": "lr",
+        "grid": [1e-4, 1, 9],
+        "objective": "final_loss",
+        "seeds": [1_000_001, 1_000_002, 1_000_003, 1_000_004],
+    }
+    wait_for_runs(page, 12)
+    assert page.get_by_test_id("tuning").is_visible()
+    assert '"tune":{"param":"lr"' in page.evaluate("() => decodeURIComponent(location.hash)")
+    assert watched.errors == []
+    assert again.errors == []
+
+
+# ---- presets ----
+
+
+@pytest.mark.parametrize(
+    ("preset_id", "shows"),
+    [
+        ("himmelblau-basins", "cells"),
+        ("anon-phase-rosenbrock", "cells"),
+        ("anon-phase-rastrigin", "cells"),
+        ("anon-paper-rosenbrock-tuned", "tuning"),
+    ],
+)
+def test_the_map_phase_and_tuned_presets_load_clean(
+    base_url, open_page, screenshot, preset_id, shows
+):
+    watched = open_page(base_url)
+    page = watched.page
+    wait_for_runs(page, 1)
+    page.get_by_test_id("preset").select_option(preset_id)
+    wait_for_runs(page, 2)
+    preset = get_preset(preset_id)
+    assert page.get_by_test_id("narration-text").inner_text() == preset.narration
+    assert page.get_by_test_id(shows).is_visible()
+    if shows == "cells":
+        assert page.get_by_test_id("plots").is_hidden()
+        maps = page.evaluate(HEATMAPS)
+        assert len(maps) == (3 if preset_id == "himmelblau-basins" else 1)
+        assert all(m["stage"] == "done" for m in maps)
+    else:
+        rows = page.get_by_test_id("tuning-row").all()
+        assert len(rows) == len(preset.spec["series"])
+        assert page.get_by_test_id("plot-contour").is_visible()
+    screenshot(page, f"preset-{preset_id}")
+    assert watched.errors == []

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
+from app.cli import main
 from app.main import create_app
 from app.presets import UnknownPresetError, get_preset, list_presets
 from app.settings import Settings
@@ -39,3 +43,76 @@ def test_anon_gamma_fan_on_rosenbrock_improves_with_gamma_as_narrated():
     final = [row["final_loss"] for row in result["series"]]
     assert all(row["diverged_at"] is None for row in result["series"])
     assert final == sorted(final, reverse=True)
+
+
+def _rows_by_label(result: dict) -> dict[str, list[dict]]:
+    rows: dict[str, list[dict]] = {}
+    for row in result["series"]:
+        rows.setdefault(row["label"], []).append(row)
+    return rows
+
+
+def test_the_himmelblau_map_ends_in_minima_as_narrated():
+    preset = get_preset("himmelblau-basins")
+    spec = RunSpec.model_validate(preset.spec)
+    assert spec.record == "final"
+    assert spec.start_count() == 64 * 64
+    result = run_to_result(spec)
+    rows = _rows_by_label(result)
+    assert list(rows) == ["SGD", "Adam", "Anon"]
+    # Every start reaches the tolerance; SGD never diverges, Anon is flung off from 2 starts.
+    for label, members in rows.items():
+        assert all(row["steps_to_tolerance"] is not None for row in members), label
+    assert [sum(r["diverged_at"] is not None for r in rows[k]) for k in rows] == [0, 0, 2]
+    # All four basins are used, and the adaptive ones split the plane differently from SGD.
+    assert {row["nearest_minimum"] for row in rows["SGD"]} == {0, 1, 2, 3}
+    apart = sum(
+        sgd["nearest_minimum"] != adam["nearest_minimum"]
+        for sgd, adam in zip(rows["SGD"], rows["Adam"], strict=True)
+    )
+    assert 250 < apart < 350
+
+
+def test_anons_phase_diagram_on_rosenbrock_has_the_narrated_diverging_edge():
+    from engine.maps import phase_diagram
+
+    preset = get_preset("anon-phase-rosenbrock")
+    spec = RunSpec.model_validate(preset.spec)
+    gammas, lrs = (sweep.values for sweep in spec.series[0].sweeps)
+    assert (len(gammas), len(lrs), len(spec.seeds), spec.steps) == (25, 13, 4, 300)
+    grid = phase_diagram(spec, run_to_result(spec), 0)
+    diverged = ~np.isfinite(grid.values["final_loss"])
+    # gamma <= -0.5 diverges at every rate, gamma >= 0.75 at none.
+    assert diverged[np.array(gammas) <= -0.5].all()
+    assert not diverged[np.array(gammas) >= 0.75].any()
+    # Above, the first diverging rate never falls as gamma grows.
+    first = [row.argmax() if row.any() else len(lrs) for row in diverged[np.array(gammas) > -0.5]]
+    assert first == sorted(first)
+    assert np.isnan(grid.values["steps_to_tolerance"]).all(), "no cell within tolerance"
+
+
+@pytest.mark.parametrize("preset_id", ["anon-paper-rosenbrock-tuned", "anon-paper-rastrigin-tuned"])
+def test_the_tuned_paper_presets_give_every_series_the_same_budget(preset_id):
+    spec = RunSpec.model_validate(get_preset(preset_id).spec)
+    untuned = get_preset(preset_id.removesuffix("-tuned")).spec
+    assert [s.optimizer for s in spec.series] == [s["optimizer"] for s in untuned["series"]]
+    assert spec.tune is not None
+    assert spec.tune.param == "lr"
+    assert not set(spec.tune.seeds) & set(spec.seeds), "held-out seeds are not tuning seeds"
+    assert spec.noise is not None, "without noise every seed would run the same path"
+    # The gallery protocol of the untuned preset beside it.
+    assert list(spec.start) == untuned["start"]
+    assert (spec.steps, spec.clip_grad_norm) == (untuned["steps"], untuned["clip_grad_norm"])
+
+
+@pytest.mark.parametrize(
+    ("preset_id", "heatmaps"), [("himmelblau-basins", 3 * 3), ("anon-phase-rastrigin", 2)]
+)
+def test_optiscope_render_draws_the_map_and_phase_presets(preset_id, heatmaps, tmp_path, capsys):
+    """`optiscope render PRESET` draws a map preset as maps (3 series x loss, steps, basin) and
+    a phase preset as its phase diagram (loss, steps)."""
+    output = tmp_path / "out.html"
+    assert main(["render", preset_id, "-o", str(output), "--quiet"]) == 0
+    html = output.read_text(encoding="utf-8")
+    data, _ = json.JSONDecoder().raw_decode(html, html.index("[", html.index("Plotly.newPlot(")))
+    assert sum(trace["type"] == "heatmap" for trace in data) == heatmaps

@@ -39,10 +39,11 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: $(STAMP)
+bench: $(STAMP) $(CHROMIUM)
 	$(BIN)/python bench/optimizer_step.py
 	$(BIN)/python bench/engine_throughput.py
 	$(BIN)/python bench/load.py
+	$(BIN)/python bench/page_stream.py
 
 # The API fuzzed at length: tests/app/test_fuzz.py with 2000 random examples per test instead of
 # the normal run's few (8 minutes on a busy 2-core machine; OPTISCOPE_FUZZ_EXAMPLES=N for more).

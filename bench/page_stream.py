@@ -1,0 +1,231 @@
+"""The page while a long run streams: main-thread long tasks, first path, finish and Cancel.
+
+A real server on loopback (app/local_server.py) and Debian's chromium (headless, as the browser
+tests drive it) open the page on a small run, then ask for the long one by its permalink: 3
+series x 64 seeds x 20,000 steps with gaussian noise (192 rows; the page asks the server for
+2,083 points per row, 400k in all). Measured in the page:
+
+- long tasks (PerformanceObserver 'longtask': main-thread tasks over 50 ms) from the request
+  until the finished run is drawn: how many, the longest, the total blocking time (the sum of
+  each task's time over 50 ms);
+- the time to the first path drawn and to the finished run drawn;
+- a second long run is cancelled a few seconds in: the time from the click (its input event)
+  to the page saying so, and until the server's run is gone (/api/health);
+- whether the page drew with WebGL or its SVG fallback (it takes WebGL only where a GPU draws
+  it: headless chromium with --disable-gpu has SwiftShader, a software WebGL, so the fallback).
+
+Targets: no task over 50 ms, Cancel within 200 ms ("met" or "MISSED"). A busy machine (other
+work on its cores) lengthens every task: the figures are those of this machine, this run.
+
+Usage: python bench/page_stream.py [--seeds 64] [--steps 20000] [--renderer auto|svg]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from urllib.parse import quote
+
+import httpx
+from playwright.sync_api import sync_playwright
+
+from app.local_server import local_server
+from app.presets import get_preset
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+LONG_TASK_TARGET_MS = 50
+CANCEL_TARGET_MS = 200
+RUN_TIMEOUT_S = 300
+# Cancel this long after the cancelled run's first drawn path.
+CANCEL_AFTER_S = 3
+
+# Installed before the page's own scripts: long tasks, the first drawn path, finished runs and
+# the cancelled run's click, each with its performance.now() time.
+INSTRUMENT = """
+window.__bench = { longTasks: [], finished: [], firstPath: [], clicks: [] };
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    window.__bench.longTasks.push([entry.startTime, entry.duration]);
+  }
+}).observe({ type: "longtask", buffered: true });
+new MutationObserver(() => window.__bench.finished.push(performance.now()))
+  .observe(document, { subtree: true, attributeFilter: ["data-runs-done"] });
+addEventListener("click", (event) => {
+  if (event.target.closest?.("[data-testid=cancel]")) window.__bench.clicks.push(event.timeStamp);
+}, true);
+// The first frame that shows points of a path of a run of `rows` rows: on a canvas over the
+// contour while "many" rows stream, or in the contour's Plotly traces.
+window.__bench.watchFirstPath = (rows) => {
+  const watch = () => {
+    const contour = document.querySelector("[data-testid=plot-contour]");
+    const canvas = contour?.querySelector("canvas.live-lines");
+    const paths = (contour?.data ?? []).filter((t) => t.meta?.role === "path");
+    const traced = paths.reduce((n, t) => n + (t.meta.rows?.length ?? 1), 0) === rows
+      && paths.some((t) => Array.from(t.x ?? []).some((v) => v !== null));
+    if ((canvas?.drawnPoints ?? 0) > 0 || traced) window.__bench.firstPath.push(performance.now());
+    else requestAnimationFrame(watch);
+  };
+  requestAnimationFrame(watch);
+};
+"""
+SVG_ONLY = """
+const getContext = HTMLCanvasElement.prototype.getContext;
+HTMLCanvasElement.prototype.getContext = function (kind, ...rest) {
+  return /webgl/.test(kind) ? null : getContext.call(this, kind, ...rest);
+};
+"""
+
+
+def fragment(seeds: int, steps: int) -> str:
+    """The permalink of the noise preset's three series with ``seeds`` seeds and ``steps``."""
+    preset = get_preset("noise-ano-adam-yogi")
+    spec = preset.spec
+    palette = ("#0072B2", "#D55E00", "#009E73")
+    state = {
+        "preset": None,
+        "landscape": spec["landscape"],
+        "noise": spec["noise"],
+        "seeds": seeds,
+        "start": spec.get("start"),
+        "steps": steps,
+        "clip": None,
+        "series": [
+            {**entry, "label": "", "color": palette[i % 3], "sweep": None}
+            for i, entry in enumerate(spec["series"])
+        ],
+        "gamma": None,
+        "narration": False,
+    }
+    return "#state=" + quote(json.dumps(state), safe="")
+
+
+def verdict(value: float, target: float) -> str:
+    return "met" if value <= target else "MISSED"
+
+
+def wait_runs(page, count: int) -> None:
+    page.wait_for_function(
+        "n => Number(document.body.dataset.runsDone ?? 0) >= n",
+        arg=count,
+        timeout=RUN_TIMEOUT_S * 1000,
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=64)
+    parser.add_argument("--steps", type=int, default=20_000)
+    parser.add_argument("--renderer", choices=("auto", "svg"), default="auto")
+    parser.add_argument("--verbose", action="store_true", help="list every long task")
+    args = parser.parse_args()
+    rows = 3 * args.seeds
+
+    with local_server() as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.add_init_script(INSTRUMENT + (SVG_ONLY if args.renderer == "svg" else ""))
+        page.goto(url + fragment(1, 10))
+        wait_runs(page, 1)
+
+        # 1. The long run, streamed to its end.
+        began = page.evaluate(
+            """([hash, rows]) => { window.__bench.watchFirstPath(rows); location.hash = hash;
+                return performance.now(); }""",
+            [fragment(args.seeds, args.steps), rows],
+        )
+        wait_runs(page, 2)
+        stream = page.evaluate(
+            """began => {
+                const b = window.__bench;
+                const finished = b.finished.at(-1);
+                const tasks = b.longTasks.filter(([start]) => start >= began && start <= finished)
+                    .map(([, duration]) => duration);
+                const at = b.longTasks.filter(([start]) => start >= began && start <= finished)
+                    .map(([start, duration]) => [Math.round(start - began), Math.round(duration)]);
+                return { tasks, at, firstPath: b.firstPath[0] - began, finished: finished - began,
+                    renderer: document.body.dataset.renderer, webgl: document.body.dataset.webgl,
+                    drawing: document.querySelector("[data-testid=plot-contour]").dataset.drawing,
+                    status: document.querySelector("[data-testid=status]").textContent };
+            }""",
+            began,
+        )
+
+        # 2. The same run again, cancelled a few seconds after its first path.
+        page.evaluate(
+            "rows => { window.__bench.firstPath = []; window.__bench.watchFirstPath(rows); }", rows
+        )
+        page.get_by_test_id("run").click()
+        page.wait_for_function(
+            "() => window.__bench.firstPath.length > 0", timeout=RUN_TIMEOUT_S * 1000
+        )
+        time.sleep(CANCEL_AFTER_S)
+        page.get_by_test_id("cancel").click()
+        page.wait_for_function(
+            "() => document.body.dataset.cancelledAt !== undefined", timeout=10_000
+        )
+        clicked = time.monotonic()
+        server_stopped_s = None
+        while time.monotonic() - clicked < 30:
+            if httpx.get(f"{url}/api/health").json()["runs_in_progress"] == 0:
+                server_stopped_s = time.monotonic() - clicked
+                break
+            time.sleep(0.02)
+        cancel = page.evaluate(
+            """() => ({ latency: Number(document.body.dataset.cancelledAt)
+                    - window.__bench.clicks.at(-1),
+                status: document.querySelector("[data-testid=status]").textContent,
+                cancelHidden: document.querySelector("[data-testid=cancel]").hidden })"""
+        )
+        browser.close()
+
+    tasks = stream["tasks"]
+    longest = max(tasks, default=0.0)
+    blocked = sum(max(0.0, duration - LONG_TASK_TARGET_MS) for duration in tasks)
+    renderer = (
+        "WebGL (scattergl)"
+        if stream["renderer"] == "webgl"
+        else f"SVG fallback (scatter; this browser's WebGL: {stream['webgl']})"
+    )
+    print(
+        f"Page streaming: {rows} rows x {args.steps} steps (3 series x {args.seeds} seeds, "
+        "gaussian noise), chromium headless --disable-gpu"
+    )
+    print(f"renderer:              {renderer}; rows drawn '{stream['drawing']}'")
+    print(f"long tasks (> 50 ms):  {len(tasks)}")
+    print(
+        f"longest task:          {longest:.0f} ms "
+        f"(target {LONG_TASK_TARGET_MS} ms: {verdict(longest, LONG_TASK_TARGET_MS)})"
+    )
+    print(f"total blocking time:   {blocked:.0f} ms")
+    print(f"first path drawn:      {stream['firstPath'] / 1000:.2f} s after the request")
+    print(f"finished and drawn:    {stream['finished'] / 1000:.1f} s ({stream['status']})")
+    print(
+        f"cancel:                {cancel['latency']:.0f} ms from the click to '{cancel['status']}' "
+        f"(target {CANCEL_TARGET_MS} ms: {verdict(cancel['latency'], CANCEL_TARGET_MS)})"
+    )
+    stopped = f"{server_stopped_s * 1000:.0f} ms" if server_stopped_s is not None else "not in 30 s"
+    print(f"server run stopped:    {stopped} after the page said so")
+    if args.verbose:
+        print("long tasks (ms after the request, ms long):", stream["at"])
+    if errors:
+        print(f"page errors: {errors}")
+    return 1 if errors or not cancel["cancelHidden"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

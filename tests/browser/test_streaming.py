@@ -16,11 +16,10 @@ from urllib.parse import quote, unquote, urlsplit
 import httpx
 import pytest
 from conftest import VIEWPORT, Watched
-from page_helpers import RUN_SECONDS, server_result, wait_for_runs
+from page_helpers import server_result, wait_for_runs
 
 from app.presets import get_preset
 
-RUN_MS = RUN_SECONDS * 1000
 # The long run: 3 series x 64 seeds x 20,000 steps with noise (192 rows; ~20 s of server time
 # on a quiet 2-core machine, several times that on a busy one).
 LONG_SEEDS = 64

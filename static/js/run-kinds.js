@@ -6,6 +6,8 @@
 // tune object or null, and a series' `sweep` is one {param, values} or a list of two. A state
 // without these fields (an older URL) is a plain trajectory run.
 
+import { parseCommaNumbers } from "./number-list.js";
+
 // A map's default side: 64 x 64 starts draw in about a second on two cores.
 export const DEFAULT_MAP_SIDE = 64;
 // The server's default tuning seeds start here (engine/spec.py TuneSpec), far from the run's
@@ -101,21 +103,10 @@ export function parseValues(text) {
       : roundTo(lo + ((hi - lo) * i) / (count - 1), 12)));
     return { values };
   }
-  const entries = text.split(",");
-  if (entries.every((entry) => entry.trim() === "")) {
-    return { error: "Enter numbers separated by commas (e.g. 0, 0.5, 1) or a range lo:hi:count." };
-  }
-  const values = [];
-  for (const [index, entry] of entries.entries()) {
-    const value = entry.trim() === "" ? Number.NaN : Number(entry.trim());
-    if (!Number.isFinite(value)) {
-      const shown = entry.trim() === "" ? "an empty entry" : `"${entry.trim()}"`;
-      return { error: `Entry ${index + 1} (${shown}) is not a number: enter numbers separated `
-        + "by commas, e.g. 0, 0.5, 1, or a range lo:hi:count." };
-    }
-    values.push(value);
-  }
-  return { values };
+  return parseCommaNumbers(text, {
+    empty: "Enter numbers separated by commas (e.g. 0, 0.5, 1) or a range lo:hi:count.",
+    example: "e.g. 0, 0.5, 1, or a range lo:hi:count",
+  });
 }
 
 // Seeds as a short list: "0, 1, 2, 3", or "0 to 15" for a longer consecutive run.

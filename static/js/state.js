@@ -2,6 +2,7 @@
 // the permalink of a run is exactly `#state=` + this state as JSON.
 
 import { seriesColor } from "./colors.js";
+import { parseCommaNumbers } from "./number-list.js";
 import { DEFAULT_REPLAY_SPEED } from "./playback.js";
 import { addRunKind, runKindFromSpec, sweepCombinations } from "./run-kinds.js";
 
@@ -61,21 +62,10 @@ export function toRunSpec(state, maxPoints) {
 
 // A comma-separated list of numbers: {values} or {error} naming the first entry that is not one.
 export function parseNumberList(text) {
-  const entries = text.split(",");
-  if (entries.every((entry) => entry.trim() === "")) {
-    return { error: "Enter at least one number, e.g. 0, 0.5, 1." };
-  }
-  const values = [];
-  for (const [index, entry] of entries.entries()) {
-    const value = entry.trim() === "" ? Number.NaN : Number(entry.trim());
-    if (!Number.isFinite(value)) {
-      const shown = entry.trim() === "" ? "an empty entry" : `"${entry.trim()}"`;
-      return { error: `Entry ${index + 1} (${shown}) is not a number: enter numbers separated `
-        + "by commas, e.g. 0, 0.5, 1." };
-    }
-    values.push(value);
-  }
-  return { values };
+  return parseCommaNumbers(text, {
+    empty: "Enter at least one number, e.g. 0, 0.5, 1.",
+    example: "e.g. 0, 0.5, 1",
+  });
 }
 
 // Points per row to ask for: every step, unless that would send more than ~400k points.

@@ -47,7 +47,6 @@ def choose(spec: RunSpec, tuning_rows: list[dict[str, Any]]) -> dict[str, Any]:
     tune = spec.tune
     assert tune is not None
     candidates = tune.candidates()
-    tuning_spec = spec.tuning_spec()
     chosen = []
     for index, series in enumerate(spec.series):
         scores = []
@@ -77,7 +76,8 @@ def choose(spec: RunSpec, tuning_rows: list[dict[str, Any]]) -> dict[str, Any]:
         "candidates": candidates,
         "objective": tune.objective,
         "seeds": list(tune.seeds),
-        "rows_per_candidate": len(tuning_spec.seeds) * tuning_spec.start_count(),
+        # The tuning run has the spec's starts, on the tuning seeds.
+        "rows_per_candidate": len(tune.seeds) * spec.start_count(),
         "series": chosen,
     }
 

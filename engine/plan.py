@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib import metadata
 from typing import Any, NamedTuple
@@ -61,15 +61,24 @@ class Row(NamedTuple):
 
     def describe(self) -> dict[str, Any]:
         """The row's identity as the record's ``RowInfo`` declares it."""
-        return {
-            "row": self.index,
-            "series": self.series,
-            "label": self.label,
-            "optimizer": self.optimizer,
-            "hparams": self.hparams,
-            "seed": self.seed,
-            "start": list(self.start),
+        return describe_rows((self,))[0]
+
+
+def describe_rows(rows: Iterable[Row]) -> list[dict[str, Any]]:
+    """Each row's identity as the record's ``RowInfo`` declares it. One comprehension over the
+    tuples' fields rather than a method per row: a map describes 65,536 of them."""
+    return [
+        {
+            "row": index,
+            "series": series,
+            "label": label,
+            "optimizer": optimizer,
+            "hparams": hparams,
+            "seed": seed,
+            "start": [x, y],
         }
+        for index, series, label, optimizer, hparams, seed, (x, y) in rows
+    ]
 
 
 @dataclass(frozen=True)
@@ -151,7 +160,7 @@ class RunPlan:
         """The ``meta`` event (``RunMeta`` in engine/record.py): every row, and what the numbers
         were computed with."""
         with collector_paused():
-            rows = [row.describe() for row in self.rows]
+            rows = describe_rows(self.rows)
         return {"rows": rows, **self.describe_run()}
 
     def describe_run(self) -> dict[str, Any]:

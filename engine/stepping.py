@@ -165,13 +165,14 @@ def _step_rows(
             return
         points = torch.cat(params) if len(params) > 1 else params[0]
         loss, grad, grads = _loss_and_gradients(plan, points, params, t, create_graph and t < steps)
-        grad_norm = torch.linalg.vector_norm(grad, dim=1)
         # A row whose loss or gradient is not a finite number cannot go on: it stops here.
-        stops.stop(~(torch.isfinite(loss) & torch.isfinite(grad_norm)), t)
+        grad_norm = torch.linalg.vector_norm(grad, dim=1) if history.full else None
+        stops.stop_not_finite(loss, grad, grad_norm, t)
         stopped = stops.mask(t)
         if stopped is not None:
             loss = torch.where(stopped, 0.0, loss)
-            grad_norm = torch.where(stopped, 0.0, grad_norm)
+            if grad_norm is not None:
+                grad_norm = torch.where(stopped, 0.0, grad_norm)
         history.record_loss(t, loss, points)
         history.record_grad_norm(t, grad_norm)
         if t == steps:
@@ -208,7 +209,7 @@ def _step_rows(
         with torch.no_grad():
             new = torch.cat([p.detach() for p in params]) if len(params) > 1 else params[0]
             # NaN fails both comparisons, so this also catches non-finite points.
-            stops.stop(~((new >= lo_bound) & (new <= hi_bound)).all(dim=1), t + 1)
+            stops.stop_outside(new, lo_bound, hi_bound, t + 1)
             frozen = stops.mask(t + 1)
             if frozen is not None:  # stopped rows stay at their last point
                 new = torch.where(frozen[:, None], history.point(t), new)

@@ -124,6 +124,24 @@ def test_a_start_with_a_non_finite_loss_is_summarised_the_same_in_both_records()
     assert len(runs[0]["series"][0]["x"]) == 0
 
 
+def test_a_gradient_whose_norm_overflows_stops_its_row_alike_in_both_records():
+    """Components near 1e159 are finite but their squared norm is not: the row stops at once in
+    a full record (its gradient norm is infinite) and in a final one (which keeps no norms and
+    checks the squares); the other row, whose gradient is tiny, runs on."""
+    landscape = {"expression": "exp(400 * x) + exp(400 * y)"}
+    runs = [
+        run_to_result(
+            spec(landscape=landscape, noise=None, record=record, starts=[[0.9, 0.9], [-1.0, -1.0]])
+        )
+        for record in ("full", "final")
+    ]
+    for whole, one in zip(*(r["series"] for r in runs), strict=True):
+        assert whole["diverged_at"] == one["diverged_at"]
+        assert whole["final_point"] == one["final_point"]
+    assert runs[0]["series"][0]["diverged_at"] == 0
+    assert runs[0]["series"][1]["diverged_at"] is None
+
+
 @pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
 def test_the_writer_refuses_non_finite_numbers_naming_where(bad):
     with pytest.raises(NonFiniteError, match=r"\$\.rows\.0\.final_loss"):

@@ -37,12 +37,20 @@ class Stops:
         self.at = torch.full((rows,), steps + 1, dtype=torch.int64, device=device)
         self.on_cpu = device.type == "cpu"
         self.masking = not self.on_cpu
+        # Masks by step, made once: a step asks for the same mask several times.
+        self._masks: dict[int, torch.Tensor] = {}
+        self._pair_masks: dict[int, torch.Tensor] = {}
 
-    def stop(self, bad: torch.Tensor, step: int) -> None:
-        """Rows flagged ``bad`` that are still running stop at ``step``."""
-        if self.masking or bool(bad.any()):
-            self.at = torch.where(bad & (self.at > step), step, self.at)
-            self.masking = True
+    def stop(self, bad: torch.Tensor, step: int) -> bool:
+        """Rows flagged ``bad`` that are still running stop at ``step``. Returns whether any
+        row may have stopped (on a GPU, always: reading the flag would wait for the device)."""
+        if self.on_cpu and not bool(bad.any()):
+            return False
+        self.at = torch.where(bad & (self.at > step), step, self.at)
+        self.masking = True
+        self._masks.clear()
+        self._pair_masks.clear()
+        return True
 
     def stop_not_finite(
         self,
@@ -50,9 +58,9 @@ class Stops:
         grad: torch.Tensor,
         grad_norm: torch.Tensor | None,
         step: int,
-    ) -> None:
+    ) -> bool:
         """Rows whose ``loss`` or gradient norm (``grad_norm``, or the norm of ``grad`` when
-        the caller keeps none) is not finite stop at ``step``."""
+        the caller keeps none) is not finite stop at ``step``; returns :meth:`stop`'s answer."""
         if self.on_cpu:
             # The common case in two passes, not a norm per row: a finite loss sum means every
             # loss is finite, and a total of squares below half the largest float means no
@@ -60,29 +68,56 @@ class Stops:
             squares = grad_norm.square().sum() if grad_norm is not None else (grad * grad).sum()
             limit = torch.finfo(grad.dtype).max / 2
             if bool(torch.isfinite(loss.sum())) and float(squares) <= limit:
-                return
+                return False
         if grad_norm is None:
             grad_norm = torch.linalg.vector_norm(grad, dim=1)
-        self.stop(~(torch.isfinite(loss) & torch.isfinite(grad_norm)), step)
+        return self.stop(~(torch.isfinite(loss) & torch.isfinite(grad_norm)), step)
 
     def stop_outside(
         self, points: torch.Tensor, lo: torch.Tensor, hi: torch.Tensor, step: int
-    ) -> None:
+    ) -> bool:
         """Rows whose point ``(R, 2)`` lies outside ``[lo, hi]`` (or is not finite: NaN fails
-        both comparisons) stop at ``step``."""
+        both comparisons) stop at ``step``; returns :meth:`stop`'s answer."""
         if self.on_cpu:
-            # The common case in one pass over the flat points, without comparing pairs (slow
-            # on the CPU): every coordinate within the tightest of the two bounds. NaN makes
-            # both extremes NaN, which fails the test.
+            # The common case without comparing pairs (slow on the CPU): one pass over the
+            # flat points against the tightest of the two bounds, or, when that fails (a row
+            # frozen near one bound, say), each column against its own. NaN makes the extremes
+            # NaN, which fails both.
             least, most = torch.aminmax(points.reshape(-1))
             if float(least) >= float(lo.max()) and float(most) <= float(hi.min()):
-                return
+                return False
+            for column in range(points.shape[1]):
+                least, most = torch.aminmax(points[:, column])
+                if not (float(least) >= float(lo[column]) and float(most) <= float(hi[column])):
+                    break
+            else:
+                return False
         inside = (points >= lo) & (points <= hi)
-        self.stop(~(inside[:, 0] & inside[:, 1]), step)
+        return self.stop(~(inside[:, 0] & inside[:, 1]), step)
 
     def mask(self, step: int) -> torch.Tensor | None:
         """The rows stopped at or before ``step``; None when there is nothing to mask."""
-        return self.at <= step if self.masking else None
+        if not self.masking:
+            return None
+        mask = self._masks.get(step)
+        if mask is None:
+            if len(self._masks) > 2:  # only this step's and the next are asked for
+                self._masks.clear()
+            mask = self._masks[step] = self.at <= step
+        return mask
+
+    def pair_mask(self, step: int) -> torch.Tensor | None:
+        """:meth:`mask` for ``(R, 2)`` tensors, contiguous: ``where`` over pairs with a
+        broadcast ``(R, 1)`` mask is about three times slower on the CPU."""
+        mask = self.mask(step)
+        if mask is None:
+            return None
+        pairs = self._pair_masks.get(step)
+        if pairs is None:
+            if len(self._pair_masks) > 2:
+                self._pair_masks.clear()
+            pairs = self._pair_masks[step] = mask[:, None].expand(-1, 2).contiguous()
+        return pairs
 
 
 def kept_steps(steps: int, max_points: int) -> np.ndarray:
@@ -155,7 +190,8 @@ class History:
             self.last_loss, self.last_point = loss, points.detach().clone()
         else:
             self.last_loss = torch.where(stopped, self.last_loss, loss)
-            self.last_point = torch.where(stopped[:, None], self.last_point, points.detach())
+            pairs = self.stops.pair_mask(step)
+            self.last_point = torch.where(pairs, self.last_point, points.detach())
         if self.plan.best_value is not None:
             close = (loss - self.plan.best_value).abs() <= self.plan.spec.tolerance
             if stopped is not None:

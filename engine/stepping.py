@@ -193,7 +193,7 @@ def _step_rows(
             norms = torch.linalg.vector_norm(noisy, dim=1, keepdim=True)
             noisy = noisy * torch.clamp(spec.clip_grad_norm / norms, max=1.0).nan_to_num(1.0)
         if stopped is not None:
-            noisy = torch.where(stopped[:, None], 0.0, noisy)
+            noisy = torch.where(stops.pair_mask(t), 0.0, noisy)
         graphs = grads if grads is not None else (None,) * len(params)
         for group, p, g, optimizer in zip(plan.groups, params, graphs, optimizers, strict=True):
             p.grad = noisy[group.lo : group.hi]
@@ -208,11 +208,16 @@ def _step_rows(
             p.grad = None
         with torch.no_grad():
             new = torch.cat([p.detach() for p in params]) if len(params) > 1 else params[0]
-            # NaN fails both comparisons, so this also catches non-finite points.
-            stops.stop_outside(new, lo_bound, hi_bound, t + 1)
-            frozen = stops.mask(t + 1)
-            if frozen is not None:  # stopped rows stay at their last point
-                new = torch.where(frozen[:, None], history.point(t), new)
+            # Stopped rows stay at their last point: those stopped before this step are put
+            # back first, so whatever their optimizer's state holds (NaN, say) is not checked
+            # again; then the rest are, and those that stop here are put back too.
+            frozen = stops.pair_mask(t)
+            if frozen is not None:
+                new = torch.where(frozen, history.point(t), new)
+            if stops.stop_outside(new, lo_bound, hi_bound, t + 1):
+                frozen = stops.pair_mask(t + 1)
+                new = torch.where(frozen, history.point(t), new)
+            if frozen is not None:
                 for group, p in zip(plan.groups, params, strict=True):
                     p.copy_(new[group.lo : group.hi])
             history.record_point(t + 1, new)

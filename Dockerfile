@@ -69,6 +69,7 @@ COPY app app
 COPY engine engine
 COPY landscapes landscapes
 COPY optimizers optimizers
+COPY tasks tasks
 COPY static static
 RUN pip install --no-deps --no-build-isolation --editable . \
     && pip check \

@@ -44,6 +44,7 @@ bench: $(STAMP) $(CHROMIUM)
 	$(BIN)/python bench/engine_throughput.py
 	$(BIN)/python bench/load.py
 	$(BIN)/python bench/page_stream.py
+	$(BIN)/python bench/networks.py
 
 # The API fuzzed at length: tests/app/test_fuzz.py with 2000 random examples per test instead of
 # the normal run's few (8 minutes on a busy 2-core machine; OPTISCOPE_FUZZ_EXAMPLES=N for more).

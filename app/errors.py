@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from app.run_service import RunnerBusyError, RunTimeLimitError
+from app.schemas import LANDSCAPE_RUN, NETWORK_RUN
 
 # Validators that check several fields at once start their message with the field they mean,
 # "sweep.values.2: Input should be ...": that path belongs in loc.
@@ -24,6 +25,8 @@ def problem(item: dict[str, Any]) -> dict[str, Any]:
     """
     kept = {key: value for key, value in item.items() if key not in ("input", "ctx", "url")}
     loc, message = list(item["loc"]), str(item["msg"]).removeprefix("Value error, ")
+    # The run endpoint's body is one of two kinds; pydantic puts the kind's tag in loc.
+    loc = [part for part in loc if part not in (LANDSCAPE_RUN, NETWORK_RUN)]
     named = _NAMED_FIELD.match(message)
     if named:
         loc += [

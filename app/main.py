@@ -25,6 +25,7 @@ from app.run_service import RunService
 from app.schemas import RunError
 from app.security import SecurityHeaders, trusted_hosts
 from app.settings import Settings, get_settings
+from engine.network_record import NetworkChunk, NetworkDone, NetworkMeta, PlaneEvent, SnapshotEvent
 from engine.record import Chunk, Done, Preview, RunMeta
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -94,7 +95,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 # The stream's events are not a response model of any route, so their schemas are added by hand:
 # clients (and the tests) check each event's data against these.
-STREAM_EVENT_MODELS: tuple[type[BaseModel], ...] = (RunMeta, Preview, Chunk, Done, RunError)
+STREAM_EVENT_MODELS: tuple[type[BaseModel], ...] = (
+    RunMeta,
+    Preview,
+    Chunk,
+    Done,
+    RunError,
+    NetworkMeta,
+    NetworkChunk,
+    SnapshotEvent,
+    PlaneEvent,
+    NetworkDone,
+)
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:

@@ -52,7 +52,18 @@ With `Accept: text/event-stream` the run is streamed as server-sent events, each
   distance_to_minimum, nearest_minimum, steps_to_tolerance, diverged_at}`.
 - `error` (instead of `done`; `RunError`): `{detail}`, e.g. when the run passes the time limit.
 
+A network run (a `task` in place of the landscape) streams `meta` (`NetworkMeta`: rows, the
+task with its generated points, the model, the snapshot grid), `chunk`s (`NetworkChunk`: per
+row `{row, steps, loss, held_out_loss, accuracy, grad_norm}`), `snapshot`s (`SnapshotEvent`:
+every running row's class probabilities on the grid, or its fitted curve), a `plane` when asked
+for (`PlaneEvent`: the loss around each row's path) and `done` (`NetworkDone`).
+
 Columns are JSON numbers, or with `?encoding=typed` `{"dtype", "bdata"}` typed arrays (as
 plotly.js takes them). Read the stream with `fetch` and a stream reader (EventSource is
 GET-only). Closing the connection cancels the run.
 """
+
+
+# The run endpoint's two kinds of body, told apart by a ``task`` (app/api/runs.py); pydantic
+# puts the kind's tag in a 422's loc, which app/errors.py leaves out.
+LANDSCAPE_RUN, NETWORK_RUN = "landscape run", "network run"

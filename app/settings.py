@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.security import AllowedHost
 from engine import Limits
+from engine.network_spec import NetworkLimits
 
 
 class Settings(BaseSettings):
@@ -44,6 +45,15 @@ class Settings(BaseSettings):
     )
     max_output_points: int = Field(
         Limits.max_output_points, ge=1, description="Most points a run sends (all rows)."
+    )
+    max_network_rows: int = Field(
+        NetworkLimits.max_rows, ge=1, description="Most networks trained in one network run."
+    )
+    max_network_work: int = Field(
+        NetworkLimits.max_work,
+        ge=1,
+        description="Compute budget of one network run: rows x steps x parameters x points "
+        "per step (the default is about 30 s on two cores).",
     )
     max_concurrent_runs: int = Field(2, ge=1, description="Runs computed at the same time.")
     queue_timeout_s: float = Field(
@@ -91,6 +101,16 @@ class Settings(BaseSettings):
             max_row_steps=self.max_row_steps,
             max_final_rows=self.max_final_rows,
             max_final_row_steps=self.max_final_row_steps,
+            max_instance_steps=self.max_instance_steps,
+            max_output_points=self.max_output_points,
+        )
+
+    @property
+    def network_limits(self) -> NetworkLimits:
+        return NetworkLimits(
+            max_rows=self.max_network_rows,
+            max_steps=self.max_steps,
+            max_work=self.max_network_work,
             max_instance_steps=self.max_instance_steps,
             max_output_points=self.max_output_points,
         )

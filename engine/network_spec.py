@@ -37,6 +37,7 @@ __all__ = [
     "ModelSpec",
     "NetworkLimits",
     "NetworkRunSpec",
+    "PlaneSpec",
     "TaskRef",
     "check_network_budget",
 ]
@@ -48,6 +49,11 @@ StrictCount = Annotated[int, Field(strict=True)]
 MAX_NETWORK_STEPS = 20_000
 MAX_DEPTH = 4  # hidden layers
 MAX_WIDTH = 256
+MAX_PLANE_RESOLUTION = 81
+# Most numbers of weight trajectories a run keeps (kept steps x rows x parameters): 256 MB.
+MAX_KEPT_WEIGHTS = 1 << 25
+# Weights kept per row for a loss plane: the path's points (both ends included).
+PLANE_KEPT_STEPS = 101
 # The snapshot grid (decision boundary) and curve (regression) resolutions.
 BOUNDARY_SIDE = 48
 CURVE_POINTS = 200
@@ -163,6 +169,22 @@ class TaskRef(_Strict):
         return 2 * self.batch_size + self.train_size + self.held_out_size
 
 
+class PlaneSpec(_Strict):
+    """The loss landscape around each row's path, computed once the run has trained
+    (engine/loss_plane.py, Li et al. 2018): a plane through the row's final weights, the loss on
+    a ``resolution`` x ``resolution`` grid in it, and the path projected onto it."""
+
+    kind: Literal["pca", "filter"] = Field(
+        "pca",
+        description="'pca': the plane of the path's two principal directions (with their share "
+        "of its variance); 'filter': two filter-normalised random directions.",
+    )
+    resolution: StrictCount = Field(31, ge=5, le=MAX_PLANE_RESOLUTION)
+    seed: Annotated[int, Field(strict=True, ge=0, le=2**62)] = Field(
+        0, description="Seed of the random directions ('filter')."
+    )
+
+
 class NetworkRunSpec(_Strict):
     """Everything one network run needs. Optional fields default to: seed 0, float64, every
     step recorded up to ``max_points``, a snapshot of every row's predictions every
@@ -198,6 +220,11 @@ class NetworkRunSpec(_Strict):
         le=MAX_NETWORK_STEPS,
         description="Steps between snapshots of each row's predictions (the decision boundary "
         "on a 48 x 48 grid, or the fitted curve on 200 points); null: ceil(steps / 20).",
+    )
+    plane: PlaneSpec | None = Field(
+        None,
+        description="The loss landscape around every row's path, sent once trained (a 'plane' "
+        "event, and each row's 'plane' in the whole result); none by default.",
     )
 
     @model_validator(mode="after")
@@ -287,6 +314,25 @@ def check_network_budget(spec: NetworkRunSpec, limits: NetworkLimits) -> None:
             f"{spec.task.points_per_step()} points per step = {work} exceed the budget of "
             f"{limits.max_work}; use fewer points, a smaller batch, network, or fewer rows",
         )
+    if spec.plane is not None:
+        kept = min(PLANE_KEPT_STEPS, steps + 1) * rows * parameters
+        if kept > MAX_KEPT_WEIGHTS:
+            raise BudgetError(
+                ("plane",),
+                f"a plane keeps {min(PLANE_KEPT_STEPS, steps + 1)} steps x {rows} rows x "
+                f"{parameters} parameters = {kept} weights, over the {MAX_KEPT_WEIGHTS} kept at "
+                "most; use a smaller network or fewer rows",
+            )
+        # Every grid point of every row's plane is one evaluation on the training set.
+        cells = spec.plane.resolution**2
+        plane_work = rows * cells * parameters * spec.task.train_size
+        if plane_work > limits.max_work:
+            raise BudgetError(
+                ("plane", "resolution"),
+                f"{rows} rows x {cells} grid points x {parameters} parameters x "
+                f"{spec.task.train_size} training points = {plane_work} exceed the budget of "
+                f"{limits.max_work}; use a coarser plane or fewer rows",
+            )
     instances = spec.instance_count()
     if instances * steps > limits.max_instance_steps:
         raise BudgetError(

@@ -74,6 +74,11 @@ class TypedArray(BaseModel):
         description="Element type: f8 float64, f4 float32, i4 int32 (little-endian)."
     )
     bdata: str = Field(description="Base64 of the column's little-endian bytes.")
+    shape: str | None = Field(
+        None,
+        description="Dimensions of an array of more than one, e.g. '2,48,48' (C order); "
+        "absent for a column.",
+    )
 
 
 FloatColumn = list[float] | TypedArray
@@ -238,10 +243,14 @@ def typed_array(column: np.ndarray) -> orjson.Fragment:
 
 
 def _typed_parts(column: np.ndarray) -> tuple[bytes, bytes, bytes]:
-    """:func:`typed_array`'s JSON in three pieces: head, base64, tail."""
+    """:func:`typed_array`'s JSON in three pieces: head, base64, tail (with Plotly's
+    ``"shape": "2,48,48"`` for an array of more than one dimension, C order)."""
     name, wire = _TYPED_DTYPES[column.dtype]
     data = np.ascontiguousarray(column, dtype=wire)
-    return _TYPED_HEADS[name], pybase64.b64encode(data.data), b'"}'
+    tail = b'"}'
+    if column.ndim > 1:
+        tail = b'","shape":"' + ",".join(map(str, column.shape)).encode() + b'"}'
+    return _TYPED_HEADS[name], pybase64.b64encode(data.data), tail
 
 
 # The constant start of each typed array's JSON, per dtype.
@@ -351,6 +360,7 @@ class _Writer:
             and checked[1]
             and value.dtype is _NATIVE_F8
             and base.dtype is _NATIVE_F8
+            and value.ndim == 1
             and value.flags.c_contiguous
         ):
             # The common case, without the general path's calls: a float64 row of a matrix

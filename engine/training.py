@@ -29,7 +29,9 @@ points, model, snapshot grid); ``chunk``\ s of per-row columns as numpy arrays, 
 the whole training set's or the minibatch's), a stopped row's columns ending at its last valid
 step; ``snapshot``\ s of every running row's predictions every ``snapshot_stride`` steps and at
 the end (float32, for drawing: class probabilities ``(classes, 48, 48)``, y by x, over the grid
-``meta`` gives, or the fitted curve ``(200,)``); and ``done`` with per-row summaries.
+``meta`` gives, or the fitted curve ``(200,)``); when the spec asks for a ``plane``, the
+``plane`` event once trained (engine/network_plane.py: the loss around each row's path); and
+``done`` with per-row summaries.
 Nothing sent is ever NaN or infinite: divergence is the ``diverged_at`` step.
 
 Weight trajectories (for a loss-landscape plane, PCA of the weights a row visits) are kept only
@@ -55,7 +57,14 @@ import torch
 
 from engine.bulk import collector_paused
 from engine.history import Stops, kept_steps
-from engine.network_spec import BOUNDARY_SIDE, CURVE_POINTS, NetworkRunSpec
+from engine.network_plane import row_planes
+from engine.network_spec import (
+    BOUNDARY_SIDE,
+    CURVE_POINTS,
+    MAX_KEPT_WEIGHTS,
+    PLANE_KEPT_STEPS,
+    NetworkRunSpec,
+)
 from engine.plan import Group, choose_device, versions
 from engine.stepping import CHUNK_SECONDS, RunFailedError
 from landscapes.noise import random_bits
@@ -85,7 +94,6 @@ SNAPSHOT_LIMIT = 1e30
 HUTCHINSON_STREAM = 101
 # Weights a run keeps for its trajectories (steps x rows x parameters): 256 MiB in float64, e.g.
 # 101 steps of 64 default networks take 7.9 million.
-MAX_KEPT_WEIGHTS = 1 << 25
 
 
 class NetworkRow(NamedTuple):
@@ -185,10 +193,10 @@ class NetworkPlan:
 
 @dataclass(frozen=True)
 class TrainingEvent:
-    """``kind`` is 'meta', 'chunk', 'snapshot' or 'done'; ``data`` holds numpy arrays for
-    columns and predictions (finite numbers only). See the module docstring."""
+    """``kind`` is 'meta', 'chunk', 'snapshot', 'plane' or 'done'; ``data`` holds numpy arrays
+    for columns and predictions (finite numbers only). See the module docstring."""
 
-    kind: Literal["meta", "chunk", "snapshot", "done"]
+    kind: Literal["meta", "chunk", "snapshot", "plane", "done"]
     data: dict[str, Any]
 
 
@@ -307,7 +315,9 @@ def training_events(
     keep_weights: int = 0,
 ) -> Iterator[TrainingEvent]:
     """Train ``plan``'s rows, yielding ``meta``, then ``chunk``\\ s and ``snapshot``\\ s (when
-    ``stream`` and the record is 'full'), then ``done``.
+    ``stream`` and the record is 'full'), then, when the spec asks for a ``plane``, the
+    ``plane`` event (engine/network_plane.py: the loss around each row's path, from weights
+    kept at ``PLANE_KEPT_STEPS`` steps at least), then ``done``.
 
     Args:
         plan: from :func:`plan_training`.
@@ -325,10 +335,11 @@ def training_events(
     """
     if keep_weights < 0 or keep_weights == 1:
         raise ValueError(f"keep_weights must be 0 or at least 2, got {keep_weights}")
-    kept = min(keep_weights, plan.steps + 1) * len(plan.rows) * plan.parameter_count
+    keep = max(keep_weights, PLANE_KEPT_STEPS) if plan.spec.plane is not None else keep_weights
+    kept = min(keep, plan.steps + 1) * len(plan.rows) * plan.parameter_count
     if kept > MAX_KEPT_WEIGHTS:
         raise ValueError(
-            f"keep_weights: {keep_weights} steps x {len(plan.rows)} rows x "
+            f"keep_weights: {keep} steps x {len(plan.rows)} rows x "
             f"{plan.parameter_count} parameters exceed {MAX_KEPT_WEIGHTS} numbers kept"
         )
     return _events(plan, cancel, stream, chunk_seconds, keep_weights)
@@ -342,7 +353,19 @@ def _events(
     keep_weights: int,
 ) -> Iterator[TrainingEvent]:
     yield TrainingEvent("meta", plan.describe())
-    yield from _train(plan, cancel, stream, chunk_seconds, keep_weights)
+    plane = plan.spec.plane
+    if plane is None:
+        yield from _train(plan, cancel, stream, chunk_seconds, keep_weights)
+        return
+    # The plane needs the path's weights: kept for it, and handed on only when asked for.
+    keep = max(keep_weights, PLANE_KEPT_STEPS)
+    for event in _train(plan, cancel, stream, chunk_seconds, keep):
+        if event.kind == "done":
+            yield TrainingEvent("plane", row_planes(plan, event.data["weights"], plane))
+            if not keep_weights:
+                data = {key: value for key, value in event.data.items() if key != "weights"}
+                event = TrainingEvent("done", data)
+        yield event
 
 
 def _train(
@@ -629,8 +652,9 @@ def _summaries(plan: NetworkPlan, columns: _Columns) -> list[dict[str, Any]]:
 
 def collect_training_result(plan: NetworkPlan, events: Iterable[TrainingEvent]) -> dict[str, Any]:
     """The whole result from a run's events: the ``meta`` context, and one entry per row with
-    its identity, its columns (numpy arrays; ``record: full`` only), its last snapshot and its
-    summary; ``weights`` when the run kept them.
+    its identity, its columns (numpy arrays; ``record: full`` only), its last snapshot, its
+    loss plane (when the spec asks for one) and its summary; ``weights`` when the run kept
+    them.
 
     Raises:
         RuntimeError: the events end without ``done`` (the run was cancelled).
@@ -639,6 +663,7 @@ def collect_training_result(plan: NetworkPlan, events: Iterable[TrainingEvent]) 
     done: dict[str, Any] = {}
     pieces: dict[int, list[dict[str, Any]]] = {}
     last_snapshot: dict[int, dict[str, Any]] = {}
+    planes: dict[int, dict[str, Any]] = {}
     for event in events:
         if event.kind == "meta":
             meta = event.data
@@ -647,6 +672,8 @@ def collect_training_result(plan: NetworkPlan, events: Iterable[TrainingEvent]) 
         elif event.kind == "chunk":
             for part in event.data["rows"]:
                 pieces.setdefault(part["row"], []).append(part)
+        elif event.kind == "plane":
+            planes = {part["row"]: part for part in event.data["rows"]}
         elif event.kind == "snapshot":
             for part in event.data["rows"]:
                 last_snapshot[part["row"]] = {"step": event.data["step"], **part}
@@ -665,6 +692,8 @@ def collect_training_result(plan: NetworkPlan, events: Iterable[TrainingEvent]) 
                 entry[name] = np.concatenate(joined) if joined else empty
             snapshot = last_snapshot.get(info["row"])
             entry["last_snapshot"] = {k: v for k, v in (snapshot or {}).items() if k != "row"}
+        if info["row"] in planes:
+            entry["plane"] = planes[info["row"]]
         entry.update(summary)
         rows.append(entry)
     result = {**context, "series": rows}

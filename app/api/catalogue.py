@@ -1,5 +1,5 @@
-"""The catalogue: the registries and the presets as JSON, and surfaces for contour and 3-D
-plots."""
+"""The catalogue: the registries (optimizers, landscapes, network tasks) and the presets as
+JSON, and surfaces for contour and 3-D plots."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from landscapes import (
     sample_surface,
 )
 from optimizers.registry import list_optimizers
+from tasks.registry import list_tasks
 
 router = APIRouter(tags=["catalogue"])
 
@@ -56,6 +57,13 @@ def landscapes() -> list[dict[str, Any]]:
     """Every landscape: LaTeX, view box, global minima, notable points, default start, colour
     scale hint, teaching note, parameter JSON Schema."""
     return [entry.describe() for entry in list_landscapes()]
+
+
+@router.get("/tasks")
+def tasks() -> list[dict[str, Any]]:
+    """Every network task (the data a network run learns): kind, inputs, outputs, parameter
+    JSON Schema and defaults."""
+    return [entry.describe() for entry in list_tasks()]
 
 
 @router.get("/presets")

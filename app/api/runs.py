@@ -1,5 +1,6 @@
-"""``POST /api/runs``: validate the run, check the budget, run it off the event loop, answer
-with the whole result (JSON) or stream it (server-sent events), in either encoding."""
+"""``POST /api/runs``: validate the run (a landscape's trajectories, or, with a ``task``, networks
+to train), check the budget, run it off the event loop, answer with the whole result (JSON) or
+stream it (server-sent events), in either encoding."""
 
 from __future__ import annotations
 
@@ -8,21 +9,30 @@ import math
 import threading
 import zlib
 from collections.abc import AsyncIterator, Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 import anyio
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response, StreamingResponse
+from pydantic import Discriminator, Tag
 from starlette.background import BackgroundTask
 
 from app.deps import RunServiceDep, SettingsDep
 from app.run_service import Lease, RunTimeLimitError, SlowClientError, give_back_freed_memory
-from app.schemas import STREAM_DESCRIPTION
+from app.schemas import LANDSCAPE_RUN, NETWORK_RUN, STREAM_DESCRIPTION
 from app.settings import Settings
 from engine import BudgetError, Encoding, RunPlan, RunSpec, check_budget, dumps, plan_run
+from engine.network_record import NetworkRunResult
+from engine.network_spec import NetworkRunSpec, check_network_budget
 from engine.record import RunResult, dump_result_pieces
 from engine.stepping import CHUNK_SECONDS, RunFailedError, collect_result, run_events
+from engine.training import (
+    NetworkPlan,
+    collect_training_result,
+    plan_training,
+    training_events,
+)
 
 logger = logging.getLogger(__name__)
 router = APIRouter(tags=["runs"])
@@ -37,19 +47,50 @@ ENCODING_DESCRIPTION = (
 )
 
 
-def _plan(spec: RunSpec, settings: Settings) -> RunPlan:
+def _run_kind(body: Any) -> str:
+    """Which run a body asks for: a ``task`` (a network to train) or a landscape."""
+    if isinstance(body, dict):
+        return NETWORK_RUN if "task" in body else LANDSCAPE_RUN
+    return NETWORK_RUN if isinstance(body, NetworkRunSpec) else LANDSCAPE_RUN
+
+
+RunBody = Annotated[
+    Annotated[RunSpec, Tag(LANDSCAPE_RUN)] | Annotated[NetworkRunSpec, Tag(NETWORK_RUN)],
+    Discriminator(_run_kind),
+]
+
+
+def _plan(spec: RunSpec | NetworkRunSpec, settings: Settings) -> RunPlan | NetworkPlan:
     try:
-        check_budget(spec, settings.limits)
+        if isinstance(spec, NetworkRunSpec):
+            check_network_budget(spec, settings.network_limits)
+        else:
+            check_budget(spec, settings.limits)
     except BudgetError as error:
         raise RequestValidationError(
             [{"loc": ("body", *error.loc), "msg": str(error), "type": "budget_exceeded"}]
         ) from None
     try:
+        if isinstance(spec, NetworkRunSpec):
+            return plan_training(spec, settings.device)
         return plan_run(spec, settings.device)
     except ValueError as error:  # "device: 'cuda' was asked for but ..." names its field
         raise RequestValidationError(
             [{"loc": ("body",), "msg": str(error), "type": "value_error"}]
         ) from None
+
+
+def _events(plan: RunPlan | NetworkPlan, cancel: threading.Event, chunk_seconds: float):
+    """The run's events, whichever kind it is."""
+    if isinstance(plan, NetworkPlan):
+        return training_events(plan, cancel, chunk_seconds=chunk_seconds)
+    return run_events(plan, cancel, chunk_seconds=chunk_seconds)
+
+
+def _whole(plan: RunPlan | NetworkPlan, events) -> dict[str, Any]:
+    if isinstance(plan, NetworkPlan):
+        return collect_training_result(plan, events)
+    return collect_result(plan, events)
 
 
 class _Gzip:
@@ -93,7 +134,7 @@ def _sse(kind: str, payload: bytes) -> bytes:
 
 @router.post(
     "/runs",
-    response_model=RunResult,
+    response_model=RunResult | NetworkRunResult,
     responses={
         200: {
             "description": "The whole result (JSON), or the stream (server-sent events).\n\n"
@@ -103,7 +144,9 @@ def _sse(kind: str, payload: bytes) -> bytes:
                     "schema": {
                         "type": "string",
                         "description": "Events whose data follow RunMeta, Preview, Chunk, "
-                        "Done and RunError.",
+                        "Done and RunError; for a network run (a 'task' in place of the "
+                        "landscape), NetworkMeta, NetworkChunk, SnapshotEvent, PlaneEvent, "
+                        "NetworkDone and RunError.",
                     }
                 }
             },
@@ -116,7 +159,7 @@ def _sse(kind: str, payload: bytes) -> bytes:
     },
 )
 async def create_run(
-    spec: RunSpec,
+    spec: RunBody,
     settings: SettingsDep,
     service: RunServiceDep,
     request: Request,
@@ -124,7 +167,8 @@ async def create_run(
     accept: Annotated[str, Header()] = "application/json",
     accept_encoding: Annotated[str, Header()] = "",
 ) -> Response:
-    """Run every trajectory of ``spec`` in one batched computation."""
+    """Run every trajectory of ``spec`` in one batched computation, or, with a ``task`` in
+    place of the landscape, train every network of it."""
     plan = _plan(spec, settings)
     gzip = _Gzip(_gzip_level(settings, accept_encoding))
     # The slot is taken before anything is answered, so a full server answers 503 to streams
@@ -140,10 +184,10 @@ async def create_run(
         )
 
     def whole_result(cancel: threading.Event) -> Iterator[bytes]:
-        events = run_events(plan, cancel, chunk_seconds=math.inf)
+        events = _events(plan, cancel, chunk_seconds=math.inf)
         batch: list[bytes] = []
         size = 0
-        for piece in dump_result_pieces(collect_result(plan, events), encoding):
+        for piece in dump_result_pieces(_whole(plan, events), encoding):
             batch.append(gzip.piece_unflushed(piece))
             size += len(piece)
             if size >= RESULT_PIECE_BYTES:
@@ -160,7 +204,7 @@ async def create_run(
         return Response(status_code=499)
     except RunFailedError as error:
         lease.release()
-        raise _failure(error) from None
+        raise _failure(error, plan) from None
     except BaseException:
         lease.release()
         raise
@@ -186,9 +230,11 @@ async def create_run(
     )
 
 
-def _failure(error: RunFailedError) -> RequestValidationError:
-    """A run that failed inside, as a 422 naming the series (or the landscape) to change."""
-    loc = ("body", "series", error.series) if error.series is not None else ("body", "landscape")
+def _failure(error: RunFailedError, plan: RunPlan | NetworkPlan) -> RequestValidationError:
+    """A run that failed inside, as a 422 naming the series (or the landscape or task) to
+    change."""
+    where = "task" if isinstance(plan, NetworkPlan) else "landscape"
+    loc = ("body", "series", error.series) if error.series is not None else ("body", where)
     return RequestValidationError([{"loc": loc, "msg": str(error), "type": "run_failed"}])
 
 
@@ -203,14 +249,14 @@ def _error_event(error: Exception) -> dict:
 
 
 async def _stream(
-    lease: Lease, plan: RunPlan, encoding: Encoding, gzip: _Gzip
+    lease: Lease, plan: RunPlan | NetworkPlan, encoding: Encoding, gzip: _Gzip
 ) -> AsyncIterator[bytes]:
     """The run as server-sent events. The worker thread encodes and compresses each event; only
     the small closing bytes are made here, once it has finished. Whatever goes wrong ends the
     stream with an ``error`` event, never a cut connection."""
 
     def events(cancel: threading.Event) -> Iterator[bytes]:
-        for event in run_events(plan, cancel, chunk_seconds=CHUNK_SECONDS):
+        for event in _events(plan, cancel, chunk_seconds=CHUNK_SECONDS):
             yield gzip.piece(_sse(event.kind, dumps(event.data, encoding)))
 
     try:

@@ -58,6 +58,9 @@ SETTINGS = Settings(
     max_row_steps=5000,
     run_timeout_s=10,
     max_surface_resolution=120,
+    # A generated network run is a few small networks: a second or so at most.
+    max_network_rows=4,
+    max_network_work=200_000_000,
     # Schemathesis's in-process client sends Host: testserver.
     allowed_hosts=["testserver"],
 )
@@ -120,7 +123,7 @@ def finite_json(text: str) -> Any:
 def typed_arrays(value: Any) -> Iterator[dict[str, str]]:
     """Every ``{"dtype", "bdata"}`` typed array inside ``value``."""
     if isinstance(value, dict):
-        if set(value) == {"dtype", "bdata"}:
+        if set(value) in ({"dtype", "bdata"}, {"dtype", "bdata", "shape"}):
             yield value
         else:
             for item in value.values():
@@ -149,6 +152,15 @@ EVENT_SCHEMAS = {
     "done": component_validator("Done"),
     "error": component_validator("RunError"),
 }
+# A network run's stream (a task in place of the landscape).
+NETWORK_EVENT_SCHEMAS = {
+    "meta": component_validator("NetworkMeta"),
+    "chunk": component_validator("NetworkChunk"),
+    "snapshot": component_validator("SnapshotEvent"),
+    "plane": component_validator("PlaneEvent"),
+    "done": component_validator("NetworkDone"),
+    "error": component_validator("RunError"),
+}
 
 
 def parse_event_stream(text: str) -> list[tuple[str, str]]:
@@ -171,10 +183,13 @@ def check_event_stream(text: str) -> None:
     assert kinds, "an empty stream"
     assert kinds[-1] in ("done", "error"), f"the stream does not end in done or error: {kinds}"
     assert kinds[0] == "meta" or kinds == ["error"], f"the stream does not start with meta: {kinds}"
-    assert set(kinds[1:-1]) <= {"preview", "chunk"}, f"unexpected events in the stream: {kinds}"
+    network = "task" in finite_json(events[0][1])
+    middle = {"chunk", "snapshot", "plane"} if network else {"preview", "chunk"}
+    assert set(kinds[1:-1]) <= middle, f"unexpected events in the stream: {kinds}"
+    schemas = NETWORK_EVENT_SCHEMAS if network else EVENT_SCHEMAS
     for kind, data in events:
         payload = finite_json(data)
-        EVENT_SCHEMAS[kind].validate(payload)
+        schemas[kind].validate(payload)
         check_finite_typed_arrays(payload)
     # A run that passed validation and the budget must finish: an error event is a failure inside
     # it (an optimizer refusing what its schema admitted, {detail, step, series}), an unexpected

@@ -1,11 +1,12 @@
 """The ``optiscope`` command line.
 
 - ``optiscope serve`` starts the web app (uvicorn).
-- ``optiscope run SPEC.json`` runs a spec (the JSON of ``POST /api/runs``) and prints or writes
-  the same JSON result the API answers, under the same budget (``OPTISCOPE_*`` settings).
+- ``optiscope run SPEC.json`` runs a spec (the JSON of ``POST /api/runs``: a landscape run, or
+  a network run with a ``task``) and prints or writes the same JSON result the API answers,
+  under the same budget (``OPTISCOPE_*`` settings).
 - ``optiscope render PRESET|SPEC.json -o out.html`` runs a preset of the page or a spec and
-  writes a standalone interactive figure (Plotly inlined, opens offline); ``--list`` shows the
-  presets.
+  writes a standalone interactive figure (Plotly inlined, opens offline; for a network run, its
+  loss curves, decision boundary and loss plane); ``--list`` shows the presets.
 - ``optiscope demo`` runs real optimizers from the registry on a landscape from the registry
   through the engine and prints the trajectories: a table of sampled steps for each optimizer,
   then a summary.
@@ -30,6 +31,7 @@ from pydantic import ValidationError
 from app.errors import problem
 from app.presets import UnknownPresetError, get_preset, list_presets
 from app.render import DEFAULT_RESOLUTION, build_figure, build_final_figure, write_standalone_html
+from app.render_network import build_network_figure
 from app.settings import Settings
 from engine import (
     BudgetError,
@@ -41,6 +43,13 @@ from engine import (
     dumps,
     plan_run,
     run_events,
+)
+from engine.network_spec import NetworkRunSpec, check_network_budget
+from engine.training import (
+    NetworkPlan,
+    collect_training_result,
+    plan_training,
+    training_events,
 )
 from landscapes import list_landscapes
 from landscapes.surface import MAX_RESOLUTION
@@ -145,9 +154,12 @@ def load_spec(source: str) -> RunSpec:
     return spec_from_json(data, name)
 
 
-def spec_from_json(data: Any, name: str) -> RunSpec:
-    """``data`` validated as a RunSpec; ``name`` says where it came from in errors."""
+def spec_from_json(data: Any, name: str) -> RunSpec | NetworkRunSpec:
+    """``data`` validated as a RunSpec, or, with a ``task``, a network run's NetworkRunSpec
+    (as the API tells them apart); ``name`` says where it came from in errors."""
     try:
+        if isinstance(data, dict) and "task" in data:
+            return NetworkRunSpec.model_validate(data)
         return RunSpec.model_validate(data)
     except ValidationError as error:
         raise CliError(
@@ -155,19 +167,27 @@ def spec_from_json(data: Any, name: str) -> RunSpec:
         ) from None
 
 
-def plan_within_budget(spec: RunSpec, device: str | None) -> RunPlan:
+def plan_within_budget(spec: RunSpec | NetworkRunSpec, device: str | None) -> RunPlan | NetworkPlan:
     """Check ``spec`` against the server's budget and plan it, choosing the device as the server
     does: the spec's own device unless it says 'auto', then ``device`` or OPTISCOPE_DEVICE."""
     settings = Settings()
+    network = isinstance(spec, NetworkRunSpec)
     try:
-        check_budget(spec, settings.limits)
+        if network:
+            check_network_budget(spec, settings.network_limits)
+        else:
+            check_budget(spec, settings.limits)
     except BudgetError as error:
         where = ".".join(error.loc)
-        raise CliError(
-            f"{where}: {error} (the budget is set by OPTISCOPE_MAX_STEPS, OPTISCOPE_MAX_ROWS "
-            "and OPTISCOPE_MAX_ROW_STEPS)"
-        ) from None
+        variables = (
+            "OPTISCOPE_MAX_STEPS, OPTISCOPE_MAX_NETWORK_ROWS and OPTISCOPE_MAX_NETWORK_WORK"
+            if network
+            else "OPTISCOPE_MAX_STEPS, OPTISCOPE_MAX_ROWS and OPTISCOPE_MAX_ROW_STEPS"
+        )
+        raise CliError(f"{where}: {error} (the budget is set by {variables})") from None
     try:
+        if network:
+            return plan_training(spec, device or settings.device)
         return plan_run(spec, device or settings.device)
     except ValueError as error:  # CUDA asked for but absent
         raise CliError(str(error)) from None
@@ -210,15 +230,16 @@ def _with_progress(events: Iterator[RunEvent], bar: ProgressBar) -> Iterator[Run
         bar.close()
 
 
-def execute(plan: RunPlan, show_progress: bool) -> dict[str, Any]:
+def execute(plan: RunPlan | NetworkPlan, show_progress: bool) -> dict[str, Any]:
     """The whole result, as ``POST /api/runs`` answers it; a bar on stderr if asked."""
+    network = isinstance(plan, NetworkPlan)
+    events_of = training_events if network else run_events
+    collect = collect_training_result if network else collect_result
     if not show_progress:
         # One hand-over at the end, as the API does.
-        return collect_result(plan, run_events(plan, chunk_seconds=math.inf))
+        return collect(plan, events_of(plan, chunk_seconds=math.inf))
     bar = ProgressBar(plan.spec.steps, sys.stderr)
-    return collect_result(
-        plan, _with_progress(run_events(plan, chunk_seconds=PROGRESS_SECONDS), bar)
-    )
+    return collect(plan, _with_progress(events_of(plan, chunk_seconds=PROGRESS_SECONDS), bar))
 
 
 def _progress_wanted(args: argparse.Namespace) -> bool:
@@ -249,7 +270,7 @@ def list_presets_text() -> str:
     return "\n".join(f"{preset.id:<{width}}  {preset.title}" for preset in presets)
 
 
-def _render_source(source: str) -> tuple[RunSpec, str | None, str]:
+def _render_source(source: str) -> tuple[RunSpec | NetworkRunSpec, str | None, str]:
     """The spec, title and file stem of a preset id or a spec file."""
     if source == "-" or source.endswith(".json") or Path(source).exists():
         return load_spec(source), None, "optiscope" if source == "-" else Path(source).stem
@@ -271,7 +292,12 @@ def render(args: argparse.Namespace) -> int:
     spec, title, stem = _render_source(args.source)
     output = args.output or Path(f"{stem}.html")
     result = execute(plan_within_budget(spec, args.device), _progress_wanted(args))
-    if spec.record == "final":
+    if isinstance(spec, NetworkRunSpec):
+        try:
+            figure = build_network_figure(spec, result, title=args.title or title)
+        except ValueError as error:
+            raise CliError(str(error)) from None
+    elif spec.record == "final":
         try:
             figure = build_final_figure(spec, result, title=args.title or title)
         except ValueError as error:
@@ -283,7 +309,8 @@ def render(args: argparse.Namespace) -> int:
     except OSError as error:
         raise CliError(f"cannot write {output}: {error.strerror}") from None
     if not args.quiet:
-        print(f"wrote {output} ({size / 1e6:.1f} MB, {len(result['series'])} trajectories)")
+        what = "networks" if isinstance(spec, NetworkRunSpec) else "trajectories"
+        print(f"wrote {output} ({size / 1e6:.1f} MB, {len(result['series'])} {what})")
     return 0
 
 

@@ -18,6 +18,7 @@ from app.cli import main
 from app.presets import get_preset, list_presets
 from app.render import build_figure
 from engine import RunSpec, run_to_result
+from engine.network_spec import NetworkRunSpec
 from landscapes import get_landscape
 from optimizers import Anon
 
@@ -235,3 +236,41 @@ def test_render_refuses_an_unknown_preset(capsys):
     err = capsys.readouterr().err
     assert "unknown preset 'no-such-preset'" in err
     assert "tour" in err
+
+
+NETWORK_SPEC = {
+    "task": {"id": "circles", "params": {"n": 80}, "model": {"hidden": [17, 17]}},
+    "steps": 30,
+    "series": [{"optimizer": "andi", "hparams": {"lr": 0.01}}],
+    "plane": {"resolution": 7},
+}
+
+
+def test_run_trains_a_network_spec_as_the_api_does(client, tmp_path, capsys):
+    path = tmp_path / "network.json"
+    path.write_text(json.dumps(NETWORK_SPEC))
+    answer = client.post("/api/runs", json=NETWORK_SPEC)
+    assert answer.status_code == 200
+    assert main(["run", str(path)]) == 0
+    assert capsys.readouterr().out == answer.text + "\n"
+
+
+def test_render_draws_a_network_run(tmp_path, capsys):
+    path, output = tmp_path / "network.json", tmp_path / "network.html"
+    path.write_text(json.dumps(NETWORK_SPEC))
+    assert main(["render", str(path), "-o", str(output)]) == 0
+    assert "1 networks" in capsys.readouterr().out
+    html = output.read_text(encoding="utf-8")
+    assert "decision boundary at step 30" in html
+    assert "Loss around the path (PCA plane" in html
+    meta, _ = json.JSONDecoder().raw_decode(html, html.index('"meta":') + len('"meta":'))
+    assert NetworkRunSpec.model_validate(meta["spec"]) == NetworkRunSpec.model_validate(
+        NETWORK_SPEC
+    )
+
+
+def test_run_refuses_a_bad_network_spec_naming_the_field(tmp_path, capsys):
+    path = tmp_path / "network.json"
+    path.write_text(json.dumps({**NETWORK_SPEC, "task": {"id": "circles", "params": {"n": 2}}}))
+    assert main(["run", str(path)]) == 2
+    assert "task.params.n" in capsys.readouterr().err

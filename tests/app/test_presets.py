@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 from fastapi.testclient import TestClient
 
 from app.cli import main
@@ -13,15 +14,61 @@ from app.main import create_app
 from app.presets import UnknownPresetError, get_preset, list_presets
 from app.settings import Settings
 from engine import RunSpec, check_budget, run_to_result
+from engine.network_spec import NetworkRunSpec, check_network_budget
+from engine.training import train_to_result
 
 
 @pytest.mark.parametrize("preset", list_presets(), ids=lambda preset: preset.id)
 def test_every_preset_is_a_valid_run_within_the_default_budget(preset):
-    spec = RunSpec.model_validate(preset.spec)
-    check_budget(spec, Settings().limits)
+    if "task" in preset.spec:
+        spec = NetworkRunSpec.model_validate(preset.spec)
+        check_network_budget(spec, Settings().network_limits)
+    else:
+        spec = RunSpec.model_validate(preset.spec)
+        check_budget(spec, Settings().limits)
     assert preset.narration.strip()
     if preset.view.gamma_slider:
         assert any(s.sweep and s.sweep.param == "gamma" for s in spec.series)
+
+
+def _trained(preset_id: str) -> dict[str, list[dict]]:
+    """A network preset's rows by label, trained at one thread (a few seconds)."""
+    torch_threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        spec = NetworkRunSpec.model_validate(get_preset(preset_id).spec)
+        result = train_to_result(spec, configured_device="cpu")
+    finally:
+        torch.set_num_threads(torch_threads)
+    assert all(row["diverged_at"] is None for row in result["series"])
+    return _rows_by_label(result)
+
+
+def test_andi_adam_and_sgd_all_learn_the_spirals_as_narrated():
+    rows = _trained("andi-spirals")
+    final = {label: found[0]["final_loss"] for label, found in rows.items()}
+    assert all(found[0]["final_accuracy"] >= 0.95 for found in rows.values())
+    assert final["Adam"] < final["SGD"] < final["ANDI"]
+
+
+def test_anons_loss_on_the_spirals_falls_as_gamma_grows_as_narrated():
+    rows = _trained("anon-gamma-spirals")
+    by_gamma = sorted((found[0]["hparams"]["gamma"], found[0]) for found in rows.values())
+    final = [row["final_loss"] for _, row in by_gamma]
+    assert final == sorted(final, reverse=True)
+    for gamma, row in by_gamma:
+        if gamma <= 0.5:  # SGD-like at this rate: near chance (ln 2 = 0.69)
+            assert row["final_loss"] > 0.5
+        else:
+            assert row["final_accuracy"] >= 0.95
+
+
+def test_ano_learns_the_spirals_from_minibatches_where_adam_stalls_as_narrated():
+    rows = _trained("ano-minibatch-spirals")
+    for ano, adam in zip(rows["Ano"], rows["Adam"], strict=True):
+        assert ano["seed"] == adam["seed"]
+        assert ano["final_accuracy"] >= 0.9
+        assert adam["final_loss"] > 0.5
 
 
 def test_preset_ids_are_unique_and_looked_up():

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from engine.record import FloatColumn, IntColumn, TypedArray, _Record
+from engine.record import FloatColumn, IntColumn, RowIdentity, TypedArray, _Record
 
 __all__ = [
     "LossPlaneRow",
@@ -30,15 +30,9 @@ __all__ = [
 Probabilities = list[list[list[float]]] | TypedArray
 
 
-class NetworkRowInfo(_Record):
-    """Which network a row is: one of series x sweep value x seed."""
-
-    row: int
-    series: int = Field(description="Index of the series in the request.")
-    label: str
-    optimizer: str
-    hparams: dict[str, Any] = Field(description="All hyperparameters, the swept value filled in.")
-    seed: int = Field(description="The initial weights' seed (and the minibatch order's).")
+class NetworkRowInfo(RowIdentity):
+    """Which network a row is: one of series x sweep value x seed (the seed draws its initial
+    weights and its minibatch order)."""
 
 
 class NetworkRowColumns(_Record):

@@ -26,9 +26,9 @@ import math
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import Field, PrivateAttr, ValidationError, model_validator
 
-from engine.spec import MAX_SEEDS, MAX_SERIES, BudgetError, SeriesSpec
+from engine.spec import MAX_SEEDS, MAX_SERIES, BudgetError, SeriesSpec, StrictModel, first_error
 from tasks.datasets import Dataset, TaskParams, held_out_count
 from tasks.mlp import Activation, layer_shapes, parameter_count
 from tasks.registry import TaskEntry, UnknownTaskError, get_task, list_tasks
@@ -59,18 +59,7 @@ BOUNDARY_SIDE = 48
 CURVE_POINTS = 200
 
 
-def _first_error(error: ValidationError) -> str:
-    """One line naming the field: 'n: Input should be greater than or equal to 16'."""
-    first = error.errors()[0]
-    where = ".".join(str(part) for part in first["loc"])
-    return f"{where}: {first['msg']}" if where else first["msg"]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
-
-
-class ModelSpec(_Strict):
+class ModelSpec(StrictModel):
     """The MLP: hidden layer widths and their activation (the output layer is linear)."""
 
     hidden: list[Annotated[int, Field(strict=True, ge=1, le=MAX_WIDTH)]] = Field(
@@ -82,7 +71,7 @@ class ModelSpec(_Strict):
     activation: Activation = Field("tanh", description="Activation after each hidden layer.")
 
 
-class TaskRef(_Strict):
+class TaskRef(StrictModel):
     """A registry task with its parameters, the network that learns it, and the batch size.
 
     Validation resolves it once: :meth:`resolve` returns the entry and its validated
@@ -119,7 +108,7 @@ class TaskRef(_Strict):
         try:
             params = entry.parse_params(self.params)
         except ValidationError as error:
-            raise ValueError(f"params.{_first_error(error)}") from None
+            raise ValueError(f"params.{first_error(error)}") from None
         self._entry, self._params = entry, params
         train = self.train_size
         if self.batch_size is not None and self.batch_size > train:
@@ -169,7 +158,7 @@ class TaskRef(_Strict):
         return 2 * self.batch_size + self.train_size + self.held_out_size
 
 
-class PlaneSpec(_Strict):
+class PlaneSpec(StrictModel):
     """The loss landscape around each row's path, computed once the run has trained
     (engine/loss_plane.py, Li et al. 2018): a plane through the row's final weights, the loss on
     a ``resolution`` x ``resolution`` grid in it, and the path projected onto it."""
@@ -185,7 +174,7 @@ class PlaneSpec(_Strict):
     )
 
 
-class NetworkRunSpec(_Strict):
+class NetworkRunSpec(StrictModel):
     """Everything one network run needs. Optional fields default to: seed 0, float64, every
     step recorded up to ``max_points``, a snapshot of every row's predictions every
     ``ceil(steps / 20)`` steps."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from typing import Any, NamedTuple
@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 import torch
 
 from engine.bulk import collector_paused
-from engine.spec import RunSpec, StartsGrid
+from engine.spec import RunSpec, SeriesSpec, StartsGrid
 from landscapes import Landscape
 from landscapes.noise import NoiseModel
 from optimizers.registry import HParams, OptimizerEntry
@@ -226,11 +226,17 @@ def plan_run(spec: RunSpec, configured_device: str = "auto") -> RunPlan:
         ValueError: the device cannot be had.
     """
     landscape, params = spec.landscape.resolve()
-    rows: list[Row] = []
-    groups: list[Group] = []
     with collector_paused():
         starts = spec.start_points(landscape.default_start)
-        _expand_rows(spec, starts, rows, groups)
+        pairs = [(seed, start) for seed in spec.seeds for start in starts]
+
+        def rows_of_variant(first, series, label, optimizer, hparams) -> list[Row]:
+            return [
+                Row(first + i, series, label, optimizer, hparams, seed, start)
+                for i, (seed, start) in enumerate(pairs)
+            ]
+
+        rows, groups = expand_series(spec.series, rows_of_variant)
     minima = tuple((tuple(p.point), p.value) for p in landscape.global_minima(params))
     return RunPlan(
         spec=spec,
@@ -247,25 +253,32 @@ def plan_run(spec: RunSpec, configured_device: str = "auto") -> RunPlan:
     )
 
 
-def _expand_rows(
-    spec: RunSpec, starts: list[tuple[float, float]], rows: list[Row], groups: list[Group]
-) -> None:
-    """Append ``spec``'s rows (series x sweep values x seeds x starts) and their groups."""
-    for series_index, series in enumerate(spec.series):
-        entry = series.entry
+def expand_series(
+    series: Sequence[SeriesSpec],
+    rows_of_variant: Callable[[int, int, str, str, dict[str, Any]], list[Any]],
+) -> tuple[list[Any], list[Group]]:
+    """Rows, series x sweep values x what ``rows_of_variant`` makes of each value (its seeds
+    and starts here, its seeds for a network run), and the groups stepping them: one optimizer
+    instance per series, or per run of values a swept hyperparameter cannot share (see
+    :meth:`SeriesSpec.instance_runs`), with the tensor hyperparameters' values per row.
+
+    ``rows_of_variant(first, series_index, label, optimizer_id, hparams)`` returns one value's
+    rows, numbered from ``first``.
+    """
+    rows: list[Any] = []
+    groups: list[Group] = []
+    for series_index, one in enumerate(series):
+        entry = one.entry
         per_variant = []
-        for swept, filled in series.variants():
-            label = series.label or entry.label
+        for swept, filled in one.variants():
+            label = one.label or entry.label
             if swept:
                 label = f"{label} " + " ".join(f"{k}={v:g}" for k, v in swept.items())
-            values = filled.model_dump()
             lo = len(rows)
-            for seed in spec.seeds:
-                for start in starts:
-                    rows.append(Row(len(rows), series_index, label, entry.id, values, seed, start))
+            rows += rows_of_variant(lo, series_index, label, entry.id, filled.model_dump())
             per_variant.append((lo, len(rows), filled, swept))
-        tensors = [s.param for s in series.sweeps if s.param in entry.tensor_hparams]
-        for first, last in series.instance_runs():
+        tensors = [s.param for s in one.sweeps if s.param in entry.tensor_hparams]
+        for first, last in one.instance_runs():
             run = per_variant[first:last]
             lo, hi, filled = run[0][0], run[-1][1], run[0][2]
             tensor_values = tuple(
@@ -273,3 +286,4 @@ def _expand_rows(
                 for name in tensors
             )
             groups.append(Group(entry, lo, hi, filled, tensor_values))
+    return rows, groups

@@ -99,8 +99,8 @@ class RowColumns(_Record):
     grad_norm: FloatColumn = Field(description="Norm of the clean gradient at each point.")
 
 
-class RowInfo(_Record):
-    """Which trajectory a row is: one of series x sweep value x seed x start."""
+class RowIdentity(_Record):
+    """Which series, sweep value and seed a row is (a network run's rows are just that)."""
 
     row: int
     series: int = Field(description="Index of the series in the request.")
@@ -108,6 +108,11 @@ class RowInfo(_Record):
     optimizer: str
     hparams: dict[str, Any] = Field(description="All hyperparameters, the swept value filled in.")
     seed: int
+
+
+class RowInfo(RowIdentity):
+    """Which trajectory a row is: one of series x sweep value x seed x start."""
+
     start: list[float]
 
 

@@ -86,18 +86,18 @@ MAX_STEPS = 100_000
 StartList = Annotated[list[Point], Field(min_length=1, max_length=MAX_STARTS)]
 
 
-def _first_error(error: ValidationError) -> str:
+def first_error(error: ValidationError) -> str:
     """One line naming the field: 'lr: Input should be greater than 0'."""
     first = error.errors()[0]
     where = ".".join(str(part) for part in first["loc"])
     return f"{where}: {first['msg']}" if where else first["msg"]
 
 
-class _Strict(BaseModel):
+class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
 
 
-class LandscapeRef(_Strict):
+class LandscapeRef(StrictModel):
     """A registry landscape (``id`` and ``params``) or a typed function (``expression``).
 
     Validation resolves it once: :meth:`resolve` returns the landscape (a typed function parsed
@@ -157,7 +157,7 @@ class LandscapeRef(_Strict):
         try:
             params = landscape.make_params(self.params)
         except ValidationError as error:
-            raise ValueError(f"params.{_first_error(error)}") from None
+            raise ValueError(f"params.{first_error(error)}") from None
         self._landscape, self._params = landscape, params
         return self
 
@@ -166,7 +166,7 @@ class LandscapeRef(_Strict):
         return self._landscape, self._params
 
 
-class StartGrid(_Strict):
+class StartGrid(StrictModel):
     """A grid of starts, ``{"x": [lo, hi, nx], "y": [lo, hi, ny]}``: nx x ny rows, x fastest."""
 
     x: tuple[Coordinate, Coordinate, Annotated[int, Field(strict=True, ge=1, le=MAX_GRID_SIDE)]]
@@ -184,11 +184,11 @@ class StartGrid(_Strict):
         return self.x[2] * self.y[2]
 
 
-class StartsGrid(_Strict):
+class StartsGrid(StrictModel):
     grid: StartGrid
 
 
-class SweepSpec(_Strict):
+class SweepSpec(StrictModel):
     """One hyperparameter over a list of values: one row per value."""
 
     param: str = Field(description="A hyperparameter of the series' optimizer, e.g. 'gamma'.")
@@ -207,7 +207,7 @@ def contiguous_runs(keys: list[Any]) -> list[tuple[int, int]]:
     return runs
 
 
-class SeriesSpec(_Strict):
+class SeriesSpec(StrictModel):
     """One optimizer with its hyperparameters, optionally swept over one of them or over the
     product of two (``sweep`` as a list: the first varies slowest).
 
@@ -247,7 +247,7 @@ class SeriesSpec(_Strict):
             try:
                 self._variants = (({}, entry.parse_hparams(self.hparams)),)
             except ValidationError as error:
-                raise ValueError(f"hparams.{_first_error(error)}") from None
+                raise ValueError(f"hparams.{first_error(error)}") from None
             return self
         # Where each sweep is, in the request: "sweep" alone, or "sweep.<index>" in the list.
         where = ["sweep"] if isinstance(self.sweep, SweepSpec) else [f"sweep.{i}" for i in (0, 1)]
@@ -277,7 +277,7 @@ class SeriesSpec(_Strict):
                 for place, sweep, index in zip(where, self.sweeps, indices, strict=False):
                     if first["loc"][:1] == (sweep.param,):
                         raise ValueError(f"{place}.values.{index}: {first['msg']}") from None
-                raise ValueError(f"hparams.{_first_error(error)}") from None
+                raise ValueError(f"hparams.{first_error(error)}") from None
             variants.append((swept, filled))
         self._variants = tuple(variants)
         return self
@@ -308,7 +308,7 @@ class SeriesSpec(_Strict):
 TuneObjective = Literal["final_loss", "loss_area", "steps_to_tolerance"]
 
 
-class TuneSpec(_Strict):
+class TuneSpec(StrictModel):
     """Tune one hyperparameter of every series on tuning seeds, then report every series on the
     run's own seeds (held out) with the value it chose: one budget for all."""
 
@@ -352,7 +352,7 @@ class TuneSpec(_Strict):
         return [lo * (hi / lo) ** (i / (count - 1)) for i in range(count)]
 
 
-class RunSpec(_Strict):
+class RunSpec(StrictModel):
     """Everything one run needs. Optional fields default to: no noise, seed 0, the landscape's
     default start, no gradient clipping, float64."""
 

@@ -65,7 +65,7 @@ from engine.network_spec import (
     PLANE_KEPT_STEPS,
     NetworkRunSpec,
 )
-from engine.plan import Group, choose_device, versions
+from engine.plan import Group, choose_device, expand_series, versions
 from engine.stepping import CHUNK_SECONDS, RunFailedError
 from landscapes.noise import random_bits
 from tasks import mlp
@@ -206,29 +206,13 @@ def plan_training(spec: NetworkRunSpec, configured_device: str = "auto") -> Netw
     Raises:
         ValueError: the device cannot be had.
     """
-    rows: list[NetworkRow] = []
-    groups: list[Group] = []
-    for series_index, series in enumerate(spec.series):
-        entry = series.entry
-        per_variant = []
-        for swept, filled in series.variants():
-            label = series.label or entry.label
-            if swept:
-                label = f"{label} " + " ".join(f"{k}={v:g}" for k, v in swept.items())
-            values = filled.model_dump()
-            lo = len(rows)
-            for seed in spec.seeds:
-                rows.append(NetworkRow(len(rows), series_index, label, entry.id, values, seed))
-            per_variant.append((lo, len(rows), filled, swept))
-        tensors = [s.param for s in series.sweeps if s.param in entry.tensor_hparams]
-        for first, last in series.instance_runs():
-            run = per_variant[first:last]
-            lo, hi, filled = run[0][0], run[-1][1], run[0][2]
-            tensor_values = tuple(
-                (name, tuple(swept[name] for a, b, _, swept in run for _ in range(a, b)))
-                for name in tensors
-            )
-            groups.append(Group(entry, lo, hi, filled, tensor_values))
+    rows, groups = expand_series(
+        spec.series,
+        lambda first, series, label, optimizer, hparams: [
+            NetworkRow(first + i, series, label, optimizer, hparams, seed)
+            for i, seed in enumerate(spec.seeds)
+        ],
+    )
     task, _ = spec.task.resolve()
     return NetworkPlan(
         spec=spec,

@@ -37,8 +37,10 @@ __all__ = [
 # - img-src data:: Plotly draws contour fills as data: PNG images, the page's favicon is data:,
 #   and Swagger UI's CSS draws its icons from data: SVGs.
 # - img-src blob:: Plotly's PNG export loads the plot's SVG from a blob: URL into a canvas.
-# - Nothing needs 'unsafe-eval' or a worker: the surface is WebGL without eval, and the CSV/JSON
-#   exports' blob: links are downloads, which CSP does not govern.
+# - Nothing needs 'unsafe-eval': the surface is WebGL without eval, and the CSV/JSON exports'
+#   blob: links are downloads, which CSP does not govern. The landscape's picture is painted by
+#   a module worker from /js/ (static/js/landscape-worker.js): worker-src falls back to
+#   script-src 'self'.
 _POLICY = {
     "default-src": ("'self'",),
     "script-src": ("'self'",),

@@ -1,13 +1,19 @@
-"""The page while a long run streams: main-thread long tasks, first path, finish and Cancel.
+"""The page while runs start, stream and finish: main-thread long tasks, first path, Cancel.
 
 A real server on loopback (app/local_server.py) and Debian's chromium (headless, as the browser
-tests drive it) open the page on a small run, then ask for the long one by its permalink: 3
-series x 64 seeds x 20,000 steps with gaussian noise (192 rows; the page asks the server for
-2,083 points per row, 400k in all). Measured in the page:
+tests drive it) open the page on its default run (seven optimizers x 500 steps), run it again,
+change its landscape (Rastrigin: a new picture, then a run), then ask for the long run by its
+permalink: 3 series x 64 seeds x 20,000 steps with gaussian noise (192 rows; the page asks the
+server for 2,083 points per row, 400k in all; `--series 16 --seeds 249 --steps 1000` is the
+largest the default budget allows of the 4,096 x 1,000 run, 3,984 rows of 1,001 points, 4M).
+Measured in the page:
 
-- long tasks (PerformanceObserver 'longtask': main-thread tasks over 50 ms) from the request
-  until the finished run is drawn: how many, the longest, the total blocking time (the sum of
-  each task's time over 50 ms);
+- long tasks (PerformanceObserver 'longtask': main-thread tasks over 50 ms), split by phase:
+  the start (from the request to 0.5 s after the first chunk, when the views draw the new run's
+  figures), streaming (until the last chunk), the finish (until 1 s after the finished run is
+  drawn); for each the longest task and how many took over 50 ms, and the total blocking time
+  (the sum of each task's time over 50 ms); the landscape change likewise, from the choice to
+  1 s after its run is drawn;
 - the time to the first path drawn and to the finished run drawn;
 - a second long run is cancelled a few seconds in: the time from the click (its input event)
   to the page saying so, and until the server's run is gone (/api/health);
@@ -17,7 +23,8 @@ series x 64 seeds x 20,000 steps with gaussian noise (192 rows; the page asks th
 Targets: no task over 50 ms, Cancel within 200 ms ("met" or "MISSED"). A busy machine (other
 work on its cores) lengthens every task: the figures are those of this machine, this run.
 
-Usage: python bench/page_stream.py [--seeds 64] [--steps 20000] [--renderer auto|svg]
+Usage: python bench/page_stream.py [--series 3] [--seeds 64] [--steps 20000]
+    [--renderer auto|svg] [--verbose]
 """
 
 from __future__ import annotations
@@ -49,10 +56,18 @@ RUN_TIMEOUT_S = 300
 # Cancel this long after the cancelled run's first drawn path.
 CANCEL_AFTER_S = 3
 
-# Installed before the page's own scripts: long tasks, the first drawn path, finished runs and
-# the cancelled run's click, each with its performance.now() time.
+# A run's start lasts until this long after its first chunk (the stream's first event, meta,
+# comes just before it): the views draw the new run's figures in the frames after meta. Its
+# finish runs from its last chunk until this long after the finished run is drawn (a frame's
+# rendering after the last redraw, a 3-D view's commit).
+START_MS = 500
+PHASE_TAIL_MS = 1_000
+
+# Installed before the page's own scripts: long tasks, the first drawn path, finished runs, the
+# streaming status's changes (one per chunk) and the cancelled run's click, each with its
+# performance.now() time.
 INSTRUMENT = """
-window.__bench = { longTasks: [], finished: [], firstPath: [], clicks: [] };
+window.__bench = { longTasks: [], finished: [], steps: [], firstPath: [], clicks: [] };
 new PerformanceObserver((list) => {
   for (const entry of list.getEntries()) {
     window.__bench.longTasks.push([entry.startTime, entry.duration]);
@@ -60,6 +75,12 @@ new PerformanceObserver((list) => {
 }).observe({ type: "longtask", buffered: true });
 new MutationObserver(() => window.__bench.finished.push(performance.now()))
   .observe(document, { subtree: true, attributeFilter: ["data-runs-done"] });
+addEventListener("DOMContentLoaded", () => {
+  const status = document.querySelector("[data-testid=status]");
+  new MutationObserver(() => {
+    if (status.textContent.startsWith("Step ")) window.__bench.steps.push(performance.now());
+  }).observe(status, { childList: true, characterData: true, subtree: true });
+});
 addEventListener("click", (event) => {
   if (event.target.closest?.("[data-testid=cancel]")) window.__bench.clicks.push(event.timeStamp);
 }, true);
@@ -86,11 +107,13 @@ HTMLCanvasElement.prototype.getContext = function (kind, ...rest) {
 """
 
 
-def fragment(seeds: int, steps: int) -> str:
-    """The permalink of the noise preset's three series with ``seeds`` seeds and ``steps``."""
+def fragment(seeds: int, steps: int, series: int = 3) -> str:
+    """The permalink of the noise preset's series (its three, repeated to make ``series``) with
+    ``seeds`` seeds and ``steps``."""
     preset = get_preset("noise-ano-adam-yogi")
     spec = preset.spec
     palette = ("#0072B2", "#D55E00", "#009E73")
+    entries = [spec["series"][i % len(spec["series"])] for i in range(series)]
     state = {
         "preset": None,
         "landscape": spec["landscape"],
@@ -101,7 +124,7 @@ def fragment(seeds: int, steps: int) -> str:
         "clip": None,
         "series": [
             {**entry, "label": "", "color": palette[i % 3], "sweep": None}
-            for i, entry in enumerate(spec["series"])
+            for i, entry in enumerate(entries)
         ],
         "gamma": None,
         "narration": False,
@@ -121,14 +144,66 @@ def wait_runs(page, count: int) -> None:
     )
 
 
+# The long tasks of each phase of the run that began at `began` (performance.now()), once it
+# has been drawn and `tail` ms more have passed: [start, duration] lists by phase (the start
+# ends at the streaming's last chunk at the latest: a short run has all three).
+PHASES = """([began, tail, startMs]) => {
+    const b = window.__bench;
+    const finished = b.finished.find((t) => t >= began);
+    const steps = b.steps.filter((t) => t >= began && t <= finished);
+    const firstStep = steps[0] ?? finished;
+    const lastStep = steps.at(-1) ?? finished;
+    const streamFrom = Math.min(firstStep + startMs, lastStep);
+    const bounds = { start: [began, streamFrom], streaming: [streamFrom, lastStep],
+        finish: [lastStep, finished + tail] };
+    const tasks = b.longTasks.map(([start, duration]) => [start - began, duration]);
+    const phases = Object.fromEntries(Object.entries(bounds).map(([name, [from, to]]) =>
+        [name, tasks.filter(([start]) => start >= from - began && start < to - began)]));
+    return { phases, finished: finished - began };
+}"""
+
+# The long tasks from `began` until `tail` ms after the next finished run.
+WHOLE = """([began, tail]) => {
+    const b = window.__bench;
+    const finished = b.finished.find((t) => t >= began);
+    return b.longTasks.filter(([start]) => start >= began && start < finished + tail)
+        .map(([start, duration]) => [start - began, duration]);
+}"""
+
+
+def summary(tasks: list[list[float]]) -> str:
+    """The longest task of ``tasks`` ([start, duration] pairs), how many took over 50 ms and
+    their total blocking time."""
+    durations = [duration for _, duration in tasks]
+    longest = max(durations, default=0.0)
+    blocked = sum(max(0.0, duration - LONG_TASK_TARGET_MS) for duration in durations)
+    return (
+        f"longest {longest:4.0f} ms ({verdict(longest, LONG_TASK_TARGET_MS)}), "
+        f"{len(durations)} over 50 ms, blocking {blocked:.0f} ms"
+    )
+
+
+def timeline(tasks: list[list[float]]) -> str:
+    return ", ".join(f"{start:.0f}:{duration:.0f}" for start, duration in tasks)
+
+
+def now(page) -> float:
+    return page.evaluate("() => performance.now()")
+
+
+def settle_tail(page) -> None:
+    page.wait_for_timeout(PHASE_TAIL_MS + 200)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=64)
+    parser.add_argument("--seeds", type=int, default=64, help="at most 256")
+    parser.add_argument("--series", type=int, default=3)
     parser.add_argument("--steps", type=int, default=20_000)
     parser.add_argument("--renderer", choices=("auto", "svg"), default="auto")
     parser.add_argument("--verbose", action="store_true", help="list every long task")
     args = parser.parse_args()
-    rows = 3 * args.seeds
+    rows = args.series * args.seeds
 
     with local_server() as url, sync_playwright() as playwright:
         browser = playwright.chromium.launch(
@@ -139,25 +214,40 @@ def main() -> int:
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
         page.add_init_script(INSTRUMENT + (SVG_ONLY if args.renderer == "svg" else ""))
-        page.goto(url + fragment(1, 10))
+        page.goto(url)
         wait_runs(page, 1)
+        settle_tail(page)
+        runs = 1
 
-        # 1. The long run, streamed to its end.
+        # 1. The default run again (Run), then a landscape change (its picture, then its run).
+        began = now(page)
+        page.get_by_test_id("run").click()
+        runs += 1
+        wait_runs(page, runs)
+        settle_tail(page)
+        default_run = page.evaluate(PHASES, [began, PHASE_TAIL_MS, START_MS])
+        began = now(page)
+        page.get_by_test_id("landscape").select_option("rastrigin")
+        runs += 1
+        wait_runs(page, runs)
+        settle_tail(page)
+        landscape = page.evaluate(WHOLE, [began, PHASE_TAIL_MS])
+
+        # 2. The long run, streamed to its end.
         began = page.evaluate(
             """([hash, rows]) => { window.__bench.watchFirstPath(rows); location.hash = hash;
                 return performance.now(); }""",
-            [fragment(args.seeds, args.steps), rows],
+            [fragment(args.seeds, args.steps, args.series), rows],
         )
-        wait_runs(page, 2)
+        runs += 1
+        wait_runs(page, runs)
+        settle_tail(page)
+        long_run = page.evaluate(PHASES, [began, PHASE_TAIL_MS, START_MS])
         stream = page.evaluate(
             """began => {
                 const b = window.__bench;
-                const finished = b.finished.at(-1);
-                const tasks = b.longTasks.filter(([start]) => start >= began && start <= finished)
-                    .map(([, duration]) => duration);
-                const at = b.longTasks.filter(([start]) => start >= began && start <= finished)
-                    .map(([start, duration]) => [Math.round(start - began), Math.round(duration)]);
-                return { tasks, at, firstPath: b.firstPath[0] - began, finished: finished - began,
+                return { firstPath: b.firstPath[0] - began,
+                    finished: b.finished.find((t) => t >= began) - began,
                     renderer: document.body.dataset.renderer, webgl: document.body.dataset.webgl,
                     drawing: document.querySelector("[data-testid=plot-contour]").dataset.drawing,
                     status: document.querySelector("[data-testid=status]").textContent };
@@ -165,7 +255,7 @@ def main() -> int:
             began,
         )
 
-        # 2. The same run again, cancelled a few seconds after its first path.
+        # 3. The same run again, cancelled a few seconds after its first path.
         page.evaluate(
             "rows => { window.__bench.firstPath = []; window.__bench.watchFirstPath(rows); }", rows
         )
@@ -193,25 +283,25 @@ def main() -> int:
         )
         browser.close()
 
-    tasks = stream["tasks"]
-    longest = max(tasks, default=0.0)
-    blocked = sum(max(0.0, duration - LONG_TASK_TARGET_MS) for duration in tasks)
     renderer = (
         "WebGL (scattergl)"
         if stream["renderer"] == "webgl"
         else f"SVG fallback (scatter; this browser's WebGL: {stream['webgl']})"
     )
+    print("Page long tasks, chromium headless --disable-gpu (target: none over 50 ms)")
+    print("default run (7 optimizers x 500 steps):")
+    for phase, tasks in default_run["phases"].items():
+        print(f"  {phase + ':':22s} {summary(tasks)}")
+    print(f"landscape change:        {summary(landscape)}")
     print(
-        f"Page streaming: {rows} rows x {args.steps} steps (3 series x {args.seeds} seeds, "
-        "gaussian noise), chromium headless --disable-gpu"
+        f"long run: {rows} rows x {args.steps} steps ({args.series} series x {args.seeds} seeds, "
+        "gaussian noise)"
     )
+    for phase, tasks in long_run["phases"].items():
+        print(f"  {phase + ':':22s} {summary(tasks)}")
+    every = [task for tasks in long_run["phases"].values() for task in tasks]
+    print(f"  {'whole run:':22s} {summary(every)}")
     print(f"renderer:              {renderer}; rows drawn '{stream['drawing']}'")
-    print(f"long tasks (> 50 ms):  {len(tasks)}")
-    print(
-        f"longest task:          {longest:.0f} ms "
-        f"(target {LONG_TASK_TARGET_MS} ms: {verdict(longest, LONG_TASK_TARGET_MS)})"
-    )
-    print(f"total blocking time:   {blocked:.0f} ms")
     print(f"first path drawn:      {stream['firstPath'] / 1000:.2f} s after the request")
     print(f"finished and drawn:    {stream['finished'] / 1000:.1f} s ({stream['status']})")
     print(
@@ -221,7 +311,11 @@ def main() -> int:
     stopped = f"{server_stopped_s * 1000:.0f} ms" if server_stopped_s is not None else "not in 30 s"
     print(f"server run stopped:    {stopped} after the page said so")
     if args.verbose:
-        print("long tasks (ms after the request, ms long):", stream["at"])
+        print("long tasks (ms after the request: ms long), by phase:")
+        for name, result in (("default run", default_run), ("long run", long_run)):
+            for phase, tasks in result["phases"].items():
+                print(f"  {name}, {phase}: {timeline(tasks)}")
+        print(f"  landscape change: {timeline(landscape)}")
     if errors:
         print(f"page errors: {errors}")
     return 1 if errors or not cancel["cancelHidden"] else 0

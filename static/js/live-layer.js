@@ -17,6 +17,16 @@ function clampPixel(p) {
   return p > PIXEL_LIMIT ? PIXEL_LIMIT : p < -PIXEL_LIMIT ? -PIXEL_LIMIT : p;
 }
 
+// `points` ({color, ...}) grouped by colour, in the order the colours first appear.
+function byColour(points) {
+  const groups = new Map();
+  for (const point of points) {
+    if (!groups.has(point.color)) groups.set(point.color, []);
+    groups.get(point.color).push(point);
+  }
+  return groups;
+}
+
 export class LiveLayer {
   // `outline`: draw a white line under every path (the contour's paths keep their contrast on
   // the landscape, as Plotly's outline traces do).
@@ -129,13 +139,26 @@ export class LiveLayer {
       outline.globalAlpha = outlineOpacity;
       outline.lineWidth = outlineWidth;
     }
+    // Consecutive paths of one style (a series' rows) are one canvas path, stroked once, and
+    // the outlines one path for all: a stroke per row costs more than its points when a run
+    // has thousands of rows (and one path per group is how Plotly's "many" traces look too).
+    let style = null;
+    lines.beginPath();
+    outline?.beginPath();
     for (const path of paths) {
       const done = this.drawn.get(path.key) ?? 0;
       if (path.count <= done) continue;
+      const pathStyle = `${path.color}|${path.width ?? 1}|${path.opacity ?? 1}`;
+      if (pathStyle !== style) {
+        if (style !== null) lines.stroke();
+        lines.beginPath();
+        lines.globalAlpha = path.opacity ?? 1;
+        lines.strokeStyle = path.color;
+        lines.lineWidth = path.width ?? 1;
+        style = pathStyle;
+      }
       const from = Math.max(done - 1, 0);
       const step = done === 0 ? stride : 1;
-      lines.beginPath();
-      outline?.beginPath();
       let open = false;
       const visit = (i) => {
         const vx = path.x[i];
@@ -158,13 +181,13 @@ export class LiveLayer {
       let i = from;
       for (; i < path.count - 1; i += step) visit(i);
       visit(path.count - 1);
-      if (outline) outline.stroke();
-      lines.globalAlpha = path.opacity ?? 1;
-      lines.strokeStyle = path.color;
-      lines.lineWidth = path.width ?? 1;
-      lines.stroke();
       this.linePoints += path.count - done;
       this.drawn.set(path.key, path.count);
+    }
+    if (style !== null) {
+      // The outlines under every line: the outline canvas lies below the lines canvas.
+      outline?.stroke();
+      lines.stroke();
     }
     // Read by tests and the benchmark: points the layer has drawn since it was cleared.
     this.canvases.lines.drawnPoints = this.linePoints;
@@ -190,20 +213,30 @@ export class LiveLayer {
       context.stroke();
       context.restore();
     }
-    context.lineWidth = 1.5;
     context.strokeStyle = "#ffffff";
-    for (const end of ends) {
-      const px = this.x(end.x) - END_SIZE / 2;
-      const py = this.y(end.y) - END_SIZE / 2;
-      context.fillStyle = end.color;
-      context.fillRect(px, py, END_SIZE, END_SIZE);
-      context.strokeRect(px, py, END_SIZE, END_SIZE);
+    // One path per colour: a run of thousands of rows marks thousands of points every frame, and
+    // a fill and a stroke per mark cost milliseconds per hundred.
+    context.lineWidth = 1.5;
+    for (const [color, points] of byColour(ends)) {
+      context.beginPath();
+      for (const end of points) {
+        context.rect(this.x(end.x) - END_SIZE / 2, this.y(end.y) - END_SIZE / 2, END_SIZE,
+          END_SIZE);
+      }
+      context.fillStyle = color;
+      context.fill();
+      context.stroke();
     }
     context.lineWidth = 2;
-    for (const head of heads) {
+    for (const [color, points] of byColour(heads)) {
       context.beginPath();
-      context.arc(this.x(head.x), this.y(head.y), HEAD_RADIUS, 0, 2 * Math.PI);
-      context.fillStyle = head.color;
+      for (const head of points) {
+        const px = this.x(head.x);
+        const py = this.y(head.y);
+        context.moveTo(px + HEAD_RADIUS, py);
+        context.arc(px, py, HEAD_RADIUS, 0, 2 * Math.PI);
+      }
+      context.fillStyle = color;
       context.fill();
       context.stroke();
     }

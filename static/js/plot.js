@@ -8,6 +8,7 @@
 
 import { LANDSCAPE_COLORSCALE, VIRIDIS_COLORSCALE, viridis } from "./colors.js";
 import { GrowableColumn } from "./columns.js";
+import { paintLandscape } from "./landscape-image.js";
 import { LiveLayer } from "./live-layer.js";
 import {
   displayStride, joinRows, paddedRange, pointsUpTo, rangeHolds,
@@ -169,18 +170,32 @@ function config(name) {
 // The landscape: `info` is its catalogue entry (or a typed function's stand-in), `surface` the
 // answer of a surface endpoint.
 export function setScene(info, surface, start) {
-  const finite = surface.z.flat().filter((v) => v !== null);
+  let low = Infinity;
+  let high = -Infinity;
+  for (const row of surface.z) {
+    for (const value of row) {
+      if (value === null || !Number.isFinite(value)) continue;
+      if (value < low) low = value;
+      if (value > high) high = value;
+    }
+  }
+  if (!(low <= high)) [low, high] = [0, 1];
   scene = {
-    info, surface, start,
+    info, surface, start, zRange: [low, high],
     // log_z adds δ to z - z_min: its lowest grid value is log10(δ).
-    logOffset: surface.log ? 10 ** Math.min(...finite) : 0,
+    logOffset: surface.log ? 10 ** low : 0,
     fStar: info.global_minima.length ? Math.min(...info.global_minima.map((m) => m.value)) : null,
     revision: `${info.id ?? info.label}`,
+    // The landscape's picture (a data: URL) once the worker has painted it.
+    image: null,
   };
+  requestLandscapeImage(scene);
 }
 
 export function setStart(start) {
   scene.start = start;
+  // A contour figure on its way draws the new start itself.
+  if (pending.get("contour") === "figure") return;
   if (divs.contour.data && startTrace >= 0) {
     Plotly.restyle(divs.contour, { x: [[start[0]]], y: [[start[1]]] }, [startTrace]);
   }
@@ -222,20 +237,72 @@ function hoverData(row, from = 0) {
 
 // ---- the contour ----
 
+// The landscape is a picture (a layout image, painted by a worker: landscapeImage) that Plotly
+// places and never recomputes; a contour trace of the grid cost every redraw of the plot (each
+// path's update included) tens of milliseconds. This trace draws nothing (two cells, fully
+// transparent): it carries the colour bar, on the picture's scale.
+const CONTOUR_LEVELS = 28;
+const CONTOUR_LINE = { width: 0.6, color: "rgba(40,60,90,0.35)" };
+
+function gridBox() {
+  const { x, y } = scene.surface;
+  return { x: [x[0], x[x.length - 1]], y: [y[0], y[y.length - 1]] };
+}
+
 function landscapeTrace() {
   const { surface } = scene;
+  const [low, high] = scene.zRange;
+  const box = gridBox();
   return {
-    type: "contour", uid: "landscape", x: surface.x, y: surface.y, z: surface.z,
+    type: "heatmap", uid: "landscape", x: box.x, y: box.y, z: [[low, high], [high, low]],
+    zmin: low, zmax: high, zsmooth: "fast", opacity: 0, hoverinfo: "skip",
     name: "landscape", showlegend: false,
-    colorscale: LANDSCAPE_COLORSCALE, ncontours: 28,
-    contours: { coloring: "heatmap" }, line: { width: 0.6, color: "rgba(40,60,90,0.35)" },
+    colorscale: LANDSCAPE_COLORSCALE,
     showscale: true,
     colorbar: { title: { text: shadingTitle(surface.log), side: "right",
       font: { size: scaled(TEXT_PX.colorbarTitle) } },
     thickness: scaled(12), len: 0.9, outlinewidth: 0,
     tickfont: { size: scaled(TEXT_PX.colorbarTicks) }, xpad: 6 },
-    hovertemplate: "(%{x:.3f}, %{y:.3f})<br>click to start here<extra></extra>",
   };
+}
+
+// The landscape's picture: about as many pixels as the contour's axes have device pixels
+// (more would only cost the worker time; a zoom shows the grid's 120 points a side anyway).
+const IMAGE_MIN_PX = 400;
+const IMAGE_MAX_PX = 1600;
+
+function requestLandscapeImage(forScene) {
+  const box = gridBox();
+  const dx = box.x[1] - box.x[0];
+  const dy = box.y[1] - box.y[0];
+  if (!(dx > 0 && dy > 0)) return;
+  const ratio = Math.min(window.devicePixelRatio || 1, 2);
+  const side = Math.max(divs?.contour.clientWidth ?? 0, divs?.contour.clientHeight ?? 0);
+  const longer = Math.round(Math.min(IMAGE_MAX_PX, Math.max(IMAGE_MIN_PX, side * ratio)));
+  const width = Math.max(16, Math.round(dx >= dy ? longer : (longer * dx) / dy));
+  const height = Math.max(16, Math.round(dy >= dx ? longer : (longer * dy) / dx));
+  const [low, high] = forScene.zRange;
+  paintLandscape({ surface: forScene.surface, zmin: low, zmax: high,
+    colourscale: LANDSCAPE_COLORSCALE, levels: CONTOUR_LEVELS,
+    line: { color: CONTOUR_LINE.color, width: CONTOUR_LINE.width * (width / Math.max(side, 1)) },
+    width, height })
+    .then((url) => {
+      if (scene !== forScene) return;
+      scene.image = url;
+      // A contour figure on its way shows it; else the picture alone is placed (Plotly draws
+      // layout images without redrawing the traces).
+      if (pending.get("contour") === "figure" || !divs.contour.data) return;
+      Plotly.relayout(divs.contour, { images: contourImages() });
+    })
+    .catch((error) => console.error(`The landscape could not be painted: ${error.message}`));
+}
+
+function contourImages() {
+  if (!scene.image) return [];
+  const box = gridBox();
+  return [{ source: scene.image, xref: "x", yref: "y", x: box.x[0], y: box.y[1],
+    sizex: box.x[1] - box.x[0], sizey: box.y[1] - box.y[0], xanchor: "left", yanchor: "top",
+    sizing: "stretch", layer: "below" }];
 }
 
 // The global minima and the start: drawn above every path and end marker.
@@ -331,13 +398,16 @@ function contourMarkers(rows, ended = rows) {
   ];
 }
 
+// A fan's highlighted path (highlightPath), on a dark casing.
 function highlightTraces() {
+  const path = fanHighlight?.path;
   return [
     { type: "scatter", mode: "lines", uid: "highlight-casing", name: "highlight casing",
-      showlegend: false,
-      hoverinfo: "skip", x: [], y: [], line: { color: "#ffffff", width: 7 } },
+      showlegend: false, hoverinfo: "skip", x: path?.x ?? [], y: path?.y ?? [],
+      line: { color: HIGHLIGHT_CASING, width: 8 } },
     { type: "scatter", mode: "lines", uid: "highlighted", name: "highlighted", showlegend: false,
-      hoverinfo: "skip", x: [], y: [], line: { color: "#000000", width: 3.5 } },
+      hoverinfo: "skip", x: path?.x ?? [], y: path?.y ?? [],
+      line: { color: fanHighlight?.color ?? "#000000", width: 4 } },
   ];
 }
 
@@ -349,10 +419,12 @@ function contourLayout() {
     margin: scaledMargin({ l: 48, r: 12, t: 36, b: 40 }),
     title: plotTitle(`${scene.info.label}: trajectories`),
     // automargin: the axis titles keep clear of the tick labels whatever the text size.
+    // No grid lines: the landscape's picture lies under them (the contour trace hid them).
     xaxis: { range: [xMin, xMax], title: { text: "x", standoff: scaled(4) }, zeroline: false,
-      constrain: "domain", automargin: true },
+      showgrid: false, constrain: "domain", automargin: true },
     yaxis: { range: [yMin, yMax], title: { text: "y", standoff: scaled(4) }, zeroline: false,
-      scaleanchor: "x", constrain: "domain", automargin: true },
+      showgrid: false, scaleanchor: "x", constrain: "domain", automargin: true },
+    images: contourImages(),
     // At the figure's foot, whatever the plot's height (a legend a fixed fraction below the
     // axes ran into the x title on a phone).
     legend: { orientation: "h", xref: "container", x: 0.02, yref: "container", y: 0,
@@ -497,6 +569,11 @@ const ROWS_MODE_MAX_POINTS = 20_000;
 const GL_POINTS = 100_000;
 const SVG_POINTS = 10_000;
 const SURFACE_POINTS = 20_000;
+// Where the WebGL is software, a 3-D redraw costs the page's main thread about 10 µs per point
+// of its lines (building them) on top of rendering the surface: fewer points there.
+const SOFTWARE_SURFACE_POINTS = 3_000;
+// The loss and distance plots' seed bands (three curves per series), smooth at this many.
+const BAND_POINTS = 3_000;
 // A canvas redraws at most this many points at once (after a zoom, or a replay going back).
 const LAYER_REDRAW_POINTS = 200_000;
 
@@ -554,7 +631,8 @@ function chooseDrawing(rows, pointsPerRow) {
   many = rows.length > ROWS_MODE_MAX_ROWS || perRow > ROWS_MODE_MAX_ROW_POINTS
     || rows.length * perRow > ROWS_MODE_MAX_POINTS;
   stride = displayStride(rows.length, perRow, webglAvailable() ? GL_POINTS : SVG_POINTS);
-  surfaceStride = displayStride(rows.length, perRow, SURFACE_POINTS);
+  surfaceStride = displayStride(rows.length, perRow,
+    webglAvailable() ? SURFACE_POINTS : SOFTWARE_SURFACE_POINTS);
   divs.contour.dataset.drawing = many ? "many" : "rows";
 }
 
@@ -711,8 +789,8 @@ function replayMarkerTrace(rows, counts) {
 // `style`: {color(row), name(row), groupKey(row), firstOfGroup(row), refreshes(row), seeds}.
 // `newRun.pointsPerRow` (points each row will have: its request's max_points) decides how its
 // rows are drawn. A new run that is not done yet is shown live from step 0 (setLiveStep moves
-// it). The contour is drawn at once (the gamma highlight and the start act on it); the other
-// views follow, one per task.
+// it). Every view follows at the next frames, one Plotly call per task (each a whole redraw of
+// its plot): a task that redrew them all at once took hundreds of milliseconds.
 export function drawRun(newRun, style) {
   const sameRun = Boolean(run && newRun && run.meta === newRun.meta);
   run = newRun;
@@ -727,6 +805,7 @@ export function drawRun(newRun, style) {
   if (!sameRun) {
     view = run && !run.done ? { step: 0, live: true } : { step: null, live: false };
     chooseDrawing(rows, run?.pointsPerRow);
+    for (const name of Object.keys(drawnCounts)) drawnCounts[name] = [];
     for (const layer of Object.values(layers)) {
       layer.clear();
       layer.shownView = null;
@@ -735,14 +814,16 @@ export function drawRun(newRun, style) {
     view = { step: null, live: false };
   }
   lookKey = JSON.stringify([look.seeds, rows.map((row) => (shown(row) ? look.color(row) : null))]);
-  pending.delete("contour");
-  drawContour();
-  for (const name of ["loss", "distance", "surface"]) need(name, "figure");
+  for (const name of VIEWS) need(name, "figure");
 }
 
 function drawContour() {
   const rows = run?.rows ?? [];
-  const counts = viewCounts(rows);
+  // While rows stream one trace each, the figure holds what the contour held (none of a new
+  // run's points): the points since arrive by extendTraces, in order, as they always do.
+  const counts = view.live && !many
+    ? viewCounts(rows).map((count, i) => Math.min(count, drawnCounts.contour[i] ?? 0))
+    : viewCounts(rows);
   const data = [landscapeTrace()];
   if (many) {
     holdsRows.contour = Boolean(run?.done) && view.step === null;
@@ -772,6 +853,7 @@ function drawContour() {
   if (run?.done) data.push(replayMarkerTrace(rows, counts));
   Plotly.react(divs.contour, data, contourLayout(), config("contour"));
   bindContourEvents();
+  bindLandscapeHover();
   bindLayer(divs.contour);
   if (holdsRows.contour) layers.contour.clearLines();
 }
@@ -799,8 +881,7 @@ function drawMetric(name) {
   } else if (run?.done) {
     const counts = rows.map((row) => row.steps.length);
     const longest = Math.max(...counts);
-    const bandEvery = displayStride(3 * groupsOf(rows).length, longest,
-      webglAvailable() ? GL_POINTS : SVG_POINTS);
+    const bandEvery = displayStride(3 * groupsOf(rows).length, longest, BAND_POINTS);
     data = look.seeds > 1 ? metricTraces(rows, values, unit, bandEvery)
       : metricTraces(joinedGroups(rows, counts, stride), groupValues, unit)
         .map((trace) => ({ ...trace, type: manyType() }));
@@ -831,8 +912,8 @@ function drawSurface() {
   const rows = run?.rows ?? [];
   const counts = viewCounts(rows);
   // "Many" rows reach the 3-D view once the run is done (a 3-D redraw per frame would freeze
-  // the page).
-  const held = many && !run?.done ? counts.map(() => 0) : counts;
+  // the page), and so do all rows where the 3-D view does not follow the stream (liveViews).
+  const held = !liveViews().includes("surface") && view.live ? counts.map(() => 0) : counts;
   const display = many ? joinedGroups(rows, held, surfaceStride)
     : rows.map((row, i) => cutRow(row, held[i]));
   const surface = surfaceFigure(display);
@@ -914,6 +995,8 @@ function onLegendDoubleClick(event) {
 // so each plot takes the new points over only every LIVE_INTERVAL_MS; the 3-D view (no canvas,
 // slowest to redraw) follows every SURFACE_INTERVAL_MS.
 const VIEWS = ["contour", "loss", "distance", "surface"];
+// Whole figures, in the order they are drawn: the views, then a fan's final-loss curve.
+const FIGURES = [...VIEWS, "gamma"];
 const LIVE_INTERVAL_MS = 250;
 const SURFACE_INTERVAL_MS = 400;
 // What each view still needs: "figure" (a whole Plotly.react) or "step" (its rows brought to
@@ -976,7 +1059,7 @@ function chooseWork(now) {
     : view.live ? LIVE_INTERVAL_MS : 0);
   const ready = (name) => pending.has(name) && (pending.get(name) === "figure"
     || now - (lastStepUpdate.get(name) ?? -Infinity) >= interval(name));
-  const figure = VIEWS.find((name) => pending.get(name) === "figure");
+  const figure = FIGURES.find((name) => pending.get(name) === "figure");
   if (figure) return [figure];
   if (!view.live && !playing) return VIEWS.filter(ready);
   // The contour (the view people watch) every other turn, the others in turn between.
@@ -1003,6 +1086,7 @@ function runWork(name) {
   if (what === "figure") {
     if (name === "contour") drawContour();
     else if (name === "surface") drawSurface();
+    else if (name === "gamma") drawFanCurveNow();
     else drawMetric(name);
   } else if (run) {
     updateStep(name);
@@ -1040,11 +1124,22 @@ function updateStep(name) {
 
 // ---- streaming: points appear as they are revealed ----
 
+// The views that follow a streaming run step by step: with "many" rows, the loss and distance
+// plots' axes (canvases draw the paths); else every view, the 3-D one only where a GPU draws it.
+// A software WebGL (SwiftShader: headless chromium with --disable-gpu, machines without a GPU
+// driver) holds the page's next frame for 50-250 ms after every change of the 3-D view while it
+// renders the surface, whatever the grid's resolution or the canvas's pixel ratio (measured):
+// there the 3-D view takes the paths once, when the run is done.
+function liveViews() {
+  if (many) return ["loss", "distance"];
+  return webglAvailable() ? VIEWS : VIEWS.filter((name) => name !== "surface");
+}
+
 // Show the streaming run up to `step` (main.js moves it at its pace as chunks arrive).
 export function setLiveStep(step) {
   if (!run || run.done) return;
   view = { step, live: true };
-  for (const name of many ? ["loss", "distance"] : VIEWS) need(name, "step");
+  for (const name of liveViews()) need(name, "step");
   requestWork();
 }
 
@@ -1052,6 +1147,8 @@ export function setLiveStep(step) {
 export function stopLive() {
   if (!view.live) return;
   view = { step: view.step, live: false };
+  // A 3-D view that did not follow the stream shows what was drawn of it.
+  if (!liveViews().includes("surface")) need("surface", "figure");
   requestWork();
 }
 
@@ -1146,7 +1243,9 @@ function layerColumns(name, row) {
 
 function drawLayer(name) {
   const layer = layers[name];
-  if (!divs[name].data) return;
+  // A whole figure on its way: the canvas stays as it is until the figure is drawn (a canvas
+  // cleared now would leave the plot without paths for a frame).
+  if (!divs[name].data || pending.get(name) === "figure") return;
   const { ready, changed } = layer.sync();
   if (!ready) return;
   const rows = run?.rows ?? [];
@@ -1343,6 +1442,8 @@ export function drawGammaPlot(rows, gamma, param) {
 }
 
 export function clearGammaPlot() {
+  fanCurve = null;
+  pending.delete("gamma");
   if (divs.gamma.data) Plotly.purge(divs.gamma);
 }
 
@@ -1370,9 +1471,13 @@ function metricHighlightTrace(name) {
 // Show `path` ({x, y, steps, loss, distance}, or null) in `color` on the contour, the loss and
 // distance plots, and its final loss at `at` on the fan's curve (drawFanCurve's marker).
 export function highlightPath(path, color, at) {
+  // Nothing highlighted before or now: the plots already show no highlight.
+  if (!path && !fanHighlight) return;
   fanHighlight = path ? { path, color, at } : null;
   const empty = [];
-  if (highlightTrace >= 0 && divs.contour.data) {
+  // A figure on its way draws the highlight itself (a restyle now would redraw the plot twice).
+  const drawing = (name) => pending.get(name) === "figure";
+  if (highlightTrace >= 0 && divs.contour.data && !drawing("contour")) {
     Plotly.restyle(divs.contour, { x: [path?.x ?? empty, path?.x ?? empty],
       // A dark casing: the path stands out of a fan of paths in neighbouring colours.
       y: [path?.y ?? empty, path?.y ?? empty], "line.color": [HIGHLIGHT_CASING, color ?? "#000000"],
@@ -1381,11 +1486,11 @@ export function highlightPath(path, color, at) {
   }
   for (const name of ["loss", "distance"]) {
     const index = metricHighlight[name];
-    if (index < 0 || !divs[name].data?.[index]) continue;
+    if (index < 0 || !divs[name].data?.[index] || drawing(name)) continue;
     const trace = metricHighlightTrace(name);
     Plotly.restyle(divs[name], { x: [trace.x], y: [trace.y] }, [index]);
   }
-  if (divs.gamma.data?.[1]?.name === "highlighted") {
+  if (divs.gamma.data?.[1]?.name === "highlighted" && !drawing("gamma")) {
     const final = path?.final;
     const shown = path && Number.isFinite(final);
     Plotly.restyle(divs.gamma, { x: [shown ? [at] : []], y: [shown ? [final] : []],
@@ -1394,8 +1499,18 @@ export function highlightPath(path, color, at) {
 }
 
 // Final loss vs the fan's value (`rows`: one per value; `param`, its `scale`: linear or log;
-// `colorOf(value)`), with a marker for the highlighted path moved by highlightPath.
-export function drawFanCurve(rows, { param, scale, colorOf, title }) {
+// `colorOf(value)`), with a marker for the highlighted path moved by highlightPath. Drawn at
+// the next frame, in a task of its own.
+let fanCurve = null;
+export function drawFanCurve(rows, options) {
+  fanCurve = { rows, options };
+  need("gamma", "figure");
+}
+
+function drawFanCurveNow() {
+  if (!fanCurve) return;
+  const { rows, options: { param, scale, colorOf, title } } = fanCurve;
+  fanCurve = null;
   const sorted = [...rows].sort((a, b) => a.hparams[param] - b.hparams[param]);
   const finalValue = (row) => {
     const loss = derived(row).loss;
@@ -1413,6 +1528,8 @@ export function drawFanCurve(rows, { param, scale, colorOf, title }) {
     showlegend: false,
   };
   const path = fanHighlight?.path;
+  const final = path?.final;
+  const marked = path && Number.isFinite(final);
   Plotly.react(divs.gamma, [{
     type: "scatter", mode: "lines+markers", name: "final loss",
     x: sorted.map((row) => row.hparams[param]), y: sorted.map(finalValue),
@@ -1425,10 +1542,10 @@ export function drawFanCurve(rows, { param, scale, colorOf, title }) {
     hovertemplate: `${name} %{x}<br>final loss %{y:.4g}<br>%{customdata}<extra></extra>`,
   }, {
     type: "scatter", mode: "markers", name: "highlighted", showlegend: false, hoverinfo: "skip",
-    x: [], y: [], marker: { size: 15, color: fanHighlight?.color ?? "#000000",
+    x: marked ? [fanHighlight.at] : [], y: marked ? [final] : [],
+    marker: { size: 15, color: fanHighlight?.color ?? "#000000",
       line: { color: "#1f2933", width: 2.5 } },
   }], layout, config("gamma"));
-  if (path) highlightPath(path, fanHighlight.color, fanHighlight.at);
 }
 
 // `callback([x, y])` when the contour is clicked: the data coordinates of the clicked pixel
@@ -1453,6 +1570,52 @@ export function contourPointAt(mouse) {
   const pixel = (axis) => Math.abs(axis.p2l(1) - axis.p2l(0));
   return [roundToResolution(xaxis.p2l(px), pixel(xaxis)),
     roundToResolution(yaxis.p2l(py), pixel(yaxis))];
+}
+
+// Over the landscape (a picture, with no hover of its own): where the mouse is, which a click
+// would start from. Hidden while Plotly labels a path or a marker.
+let landscapeHover = null;
+let plotlyHovering = false;
+function bindLandscapeHover() {
+  if (landscapeHover) return;
+  landscapeHover = document.createElement("div");
+  landscapeHover.className = "landscape-hover";
+  landscapeHover.dataset.testid = "landscape-hover";
+  landscapeHover.setAttribute("aria-hidden", "true");
+  landscapeHover.hidden = true;
+  let latest = null;
+  const show = () => {
+    const event = latest;
+    latest = null;
+    const point = event && !plotlyHovering && event.buttons === 0 ? contourPointAt(event) : null;
+    const container = divs.contour.querySelector(".svg-container");
+    if (!point || !container) {
+      landscapeHover.hidden = true;
+      return;
+    }
+    if (landscapeHover.parentNode !== container) container.append(landscapeHover);
+    const box = container.getBoundingClientRect();
+    landscapeHover.textContent = `(${point[0].toFixed(3)}, ${point[1].toFixed(3)}) `
+      + "click to start here";
+    landscapeHover.style.left = `${event.clientX - box.left + 14}px`;
+    landscapeHover.style.top = `${event.clientY - box.top + 14}px`;
+    landscapeHover.hidden = false;
+  };
+  divs.contour.addEventListener("mousemove", (event) => {
+    if (latest === null) requestAnimationFrame(show);
+    latest = event;
+  });
+  divs.contour.addEventListener("mouseleave", () => {
+    latest = null;
+    landscapeHover.hidden = true;
+  });
+  divs.contour.on("plotly_hover", () => {
+    plotlyHovering = true;
+    landscapeHover.hidden = true;
+  });
+  divs.contour.on("plotly_unhover", () => {
+    plotlyHovering = false;
+  });
 }
 
 function bindContourEvents() {

@@ -10,6 +10,7 @@ import {
   fromSlider, sliderRange, toSlider,
 } from "./fan.js";
 import { hideCells, initCells, runSummaries } from "./maps.js";
+import { initNetworks } from "./networks.js";
 import {
   neighbourStep, nextRevealStep, REPLAY_SECONDS, REPLAY_SPEEDS, replaySpeed, replayStepAt,
 } from "./playback.js";
@@ -560,6 +561,8 @@ async function computeMissingGamma() {
     state.fanAt = value;
     redraw();
     setStatus(`Added ${param} = ${value} to the fan.`);
+    // Read by tests: the added path is drawn (the plots redraw over the next frames).
+    await plot.settled();
     document.body.dataset.gammaAdded = value;
   } catch (error) {
     if (error.name !== "AbortError") showApiError(error);
@@ -670,6 +673,19 @@ async function copyPermalink() {
   }
 }
 
+// ---- the Networks view (networks.js): the 2-D view stops while it is shown ----
+
+function hideLandscapes() {
+  clearTimeout(runTimer);
+  surfaceController?.abort();
+  runController?.abort();
+  replayPlaying = false;
+}
+
+function showLandscapes() {
+  loadState(decodeFragment(location.hash) ?? state ?? stateFromPreset(catalogue.presets[0]));
+}
+
 // ---- start ----
 
 async function main() {
@@ -688,6 +704,10 @@ async function main() {
     return;
   }
   $("version").textContent = `v${catalogue.health.version} · torch ${catalogue.health.torch}`;
+  // The network presets (spec.task) are the Networks view's; a network permalink opens that
+  // view, and this one starts when switched to.
+  const networksShown = initNetworks(catalogue, { hideLandscapes, showLandscapes });
+  catalogue.presets = catalogue.presets.filter((preset) => !preset.spec.task);
   renderPresetMenu();
   $("preset").addEventListener("change", (event) => {
     const preset = catalogue.presets.find((p) => p.id === event.target.value);
@@ -739,7 +759,7 @@ async function main() {
     if (next) loadState(next);
   });
   const fromUrl = decodeFragment(location.hash);
-  await loadState(fromUrl ?? stateFromPreset(catalogue.presets[0]));
+  if (!networksShown) await loadState(fromUrl ?? stateFromPreset(catalogue.presets[0]));
   plot.onVisibilityChange(redraw);
   plot.onContourClick((point) => {
     state.start = point; // the clicked pixel's coordinates, rounded to what a pixel resolves

@@ -78,3 +78,30 @@ def open_hyperparameters(page, series: int) -> None:
     details = page.get_by_test_id("series").nth(series).locator("details")
     if details.get_attribute("open") is None:
         details.locator("summary").click()
+
+
+# Drawn in a div of the test's own, off screen: eight lines of 500 points with axes and a
+# legend, about what one plot of the page is. Its draw times (ms, the first left out) say how
+# slow the machine is right now (tests/browser/test_long_tasks.py, test_networks.py).
+REFERENCE_FIGURE = """async () => {
+  const div = document.createElement("div");
+  Object.assign(div.style, { position: "absolute", left: "-2000px", top: "0",
+    width: "450px", height: "320px" });
+  document.body.append(div);
+  const times = [];
+  for (let k = 0; k < 8; k++) {
+    const data = Array.from({ length: 8 }, (_, r) => ({ type: "scatter", mode: "lines",
+      name: `line ${r}`, x: Float64Array.from({ length: 500 }, (_, i) => i),
+      y: Float64Array.from({ length: 500 }, (_, i) => Math.sin(i / 40 + r + k) + r) }));
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const started = performance.now();
+    Plotly.react(div, data, { title: { text: "reference" }, xaxis: { title: { text: "x" } },
+      yaxis: { title: { text: "y" }, type: "linear" }, margin: { l: 50, r: 10, t: 30, b: 40 } });
+    times.push(performance.now() - started);
+  }
+  // Plotly finishes a redraw's margins later: purged before, it throws.
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  Plotly.purge(div);
+  div.remove();
+  return times.slice(1);  // the first draw builds what the others reuse
+}"""

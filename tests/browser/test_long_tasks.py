@@ -46,6 +46,7 @@ from urllib.parse import quote
 
 import pytest
 from conftest import VIEWPORT, Watched
+from page_helpers import REFERENCE_FIGURE
 
 from app.presets import get_preset
 
@@ -112,31 +113,6 @@ Object.defineProperty(window, "Plotly", { configurable: true, get() { return plo
     }
   } });
 """
-
-# Drawn in a div of the test's own, off screen: eight lines of 500 points with axes and a
-# legend, about what one plot of the page is.
-REFERENCE_FIGURE = """async () => {
-  const div = document.createElement("div");
-  Object.assign(div.style, { position: "absolute", left: "-2000px", top: "0",
-    width: "450px", height: "320px" });
-  document.body.append(div);
-  const times = [];
-  for (let k = 0; k < 8; k++) {
-    const data = Array.from({ length: 8 }, (_, r) => ({ type: "scatter", mode: "lines",
-      name: `line ${r}`, x: Float64Array.from({ length: 500 }, (_, i) => i),
-      y: Float64Array.from({ length: 500 }, (_, i) => Math.sin(i / 40 + r + k) + r) }));
-    await new Promise((resolve) => setTimeout(resolve, 30));
-    const started = performance.now();
-    Plotly.react(div, data, { title: { text: "reference" }, xaxis: { title: { text: "x" } },
-      yaxis: { title: { text: "y" }, type: "linear" }, margin: { l: 50, r: 10, t: 30, b: 40 } });
-    times.push(performance.now() - started);
-  }
-  // Plotly finishes a redraw's margins later: purged before, it throws.
-  await new Promise((resolve) => setTimeout(resolve, 500));
-  Plotly.purge(div);
-  div.remove();
-  return times.slice(1);  // the first draw builds what the others reuse
-}"""
 
 
 def heavy_fragment() -> str:
@@ -303,10 +279,17 @@ def test_no_long_task_at_the_start_the_streaming_the_finish_or_a_landscape_chang
         assert max(surface) <= MAX_SOFTWARE_3D_POINTS, surface
     for name, run in runs.items():
         finish = [c for c in run["calls"]["finish"] if c["figure"]]
-        for plot in ("plot-contour", "plot-loss", "plot-distance", "plot-surface"):
+        for plot in ("plot-contour", "plot-loss", "plot-distance"):
             assert sum(c["plot"] == plot for c in finish) == 1, (name, plot, finish)
+        # The 3-D view's start figure waits for its frame: a run that computes faster than that
+        # (the default run, on a quiet machine) has it land in the finish window too.
+        surface = sum(c["plot"] == "plot-surface" for c in finish)
+        assert 1 <= surface <= 2, (name, finish)
         if software:
-            assert not [c for c in run["calls"]["streaming"] if c["plot"] == "plot-surface"], name
+            # At most its start figure, when that frame falls after the stream began: the
+            # paths come to the 3-D view only at the finish.
+            streamed = [c for c in run["calls"]["streaming"] if c["plot"] == "plot-surface"]
+            assert len(streamed) <= 1, (name, streamed)
 
     # 2. Time.
     slowdown = max(1.0, statistics.median(reference) / REFERENCE_QUIET_MS)

@@ -279,12 +279,12 @@ def test_no_long_task_at_the_start_the_streaming_the_finish_or_a_landscape_chang
         assert max(surface) <= MAX_SOFTWARE_3D_POINTS, surface
     for name, run in runs.items():
         finish = [c for c in run["calls"]["finish"] if c["figure"]]
-        for plot in ("plot-contour", "plot-loss", "plot-distance"):
-            assert sum(c["plot"] == plot for c in finish) == 1, (name, plot, finish)
-        # The 3-D view's start figure waits for its frame: a run that computes faster than that
-        # (the default run, on a quiet machine) has it land in the finish window too.
-        surface = sum(c["plot"] == "plot-surface" for c in finish)
-        assert 1 <= surface <= 2, (name, finish)
+        # Each plot's finished figure once; a run that computes faster than its start figures
+        # are drawn (the default run, on a quiet machine) has those land in the finish window
+        # too, so one more is allowed there, never a third.
+        for plot in ("plot-contour", "plot-loss", "plot-distance", "plot-surface"):
+            redrawn = sum(c["plot"] == plot for c in finish)
+            assert 1 <= redrawn <= 2, (name, plot, finish)
         if software:
             # At most its start figure, when that frame falls after the stream began: the
             # paths come to the 3-D view only at the finish.

@@ -28,7 +28,15 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, PrivateAttr, ValidationError, model_validator
 
-from engine.spec import MAX_SEEDS, MAX_SERIES, BudgetError, SeriesSpec, StrictModel, first_error
+from engine.spec import (
+    MAX_SEEDS,
+    MAX_SERIES,
+    BudgetError,
+    RowCounts,
+    SeriesSpec,
+    StrictModel,
+    first_error,
+)
 from tasks.datasets import Dataset, TaskParams, held_out_count
 from tasks.mlp import Activation, layer_shapes, parameter_count
 from tasks.registry import TaskEntry, UnknownTaskError, get_task, list_tasks
@@ -174,7 +182,7 @@ class PlaneSpec(StrictModel):
     )
 
 
-class NetworkRunSpec(StrictModel):
+class NetworkRunSpec(RowCounts, StrictModel):
     """Everything one network run needs. Optional fields default to: seed 0, float64, every
     step recorded up to ``max_points``, a snapshot of every row's predictions every
     ``ceil(steps / 20)`` steps."""
@@ -235,17 +243,6 @@ class NetworkRunSpec(StrictModel):
 
     def row_count(self) -> int:
         return len(self.seeds) * sum(len(s.variants()) for s in self.series)
-
-    def instance_count(self) -> int:
-        """Optimizer instances: one per series, or one per value of a swept hyperparameter that
-        cannot be a tensor (each costs a Python ``step()`` call per step)."""
-        return sum(len(s.instance_runs()) for s in self.series)
-
-    def output_points(self) -> int:
-        """Points a full record sends (none for 'final')."""
-        if self.record == "final":
-            return 0
-        return self.row_count() * min(self.steps + 1, self.max_points)
 
 
 @dataclass(frozen=True)

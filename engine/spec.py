@@ -352,7 +352,23 @@ class TuneSpec(StrictModel):
         return [lo * (hi / lo) ** (i / (count - 1)) for i in range(count)]
 
 
-class RunSpec(StrictModel):
+class RowCounts:
+    """What a run's budget counts, for a spec with ``series``, ``steps``, ``record``,
+    ``max_points`` and a ``row_count()`` (RunSpec, and a network run's NetworkRunSpec)."""
+
+    def instance_count(self) -> int:
+        """Optimizer instances: one per series, or one per sweep value when the swept
+        hyperparameter cannot be a tensor (each costs a Python step() call per step)."""
+        return sum(len(s.instance_runs()) for s in self.series)
+
+    def output_points(self) -> int:
+        """Points a full record sends: every row's decimated steps (none for 'final')."""
+        if self.record == "final":
+            return 0
+        return self.row_count() * min(self.steps + 1, self.max_points)
+
+
+class RunSpec(RowCounts, StrictModel):
     """Everything one run needs. Optional fields default to: no noise, seed 0, the landscape's
     default start, no gradient clipping, float64."""
 
@@ -489,17 +505,6 @@ class RunSpec(StrictModel):
     def row_count(self) -> int:
         per_value = len(self.seeds) * self.start_count()
         return sum(len(s.variants()) * per_value for s in self.series)
-
-    def instance_count(self) -> int:
-        """Optimizer instances: one per series, or one per sweep value when the swept
-        hyperparameter cannot be a tensor (each costs a Python step() call per step)."""
-        return sum(len(s.instance_runs()) for s in self.series)
-
-    def output_points(self) -> int:
-        """Points a full record sends: every row's decimated steps (none for 'final')."""
-        if self.record == "final":
-            return 0
-        return self.row_count() * min(self.steps + 1, self.max_points)
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,10 @@ axis; top right, held-out accuracy (classification) or the gradient norm (regres
 left, the first row's last snapshot: its decision boundary (the probability of its most likely
 class over the task's view box) with the training points, or its fitted curve over them.
 Bottom right, when the run computed planes, the first row's loss landscape around its path
-(engine/network_plane.py) with the path on it and the plane's explained variance. Rows of one
-label share a colour and a legend entry, as in app/render.py.
+(engine/network_plane.py) with the path on it and the plane's explained variance, and below,
+the full width, the same plane as a 3-D surface with the path lying on it (its height is the
+loss on the plane under each kept step, ``path_loss``). Rows of one label share a colour and a
+legend entry, as in app/render.py.
 """
 
 from __future__ import annotations
@@ -52,9 +54,16 @@ def build_network_figure(
         else f"{first['label']}: fitted curve",
         _plane_title(plane) if has_plane else "",
     )
-    figure = make_subplots(
-        rows=2, cols=2, subplot_titles=titles, vertical_spacing=0.14, horizontal_spacing=0.1
-    )
+    if has_plane:
+        figure = make_subplots(
+            rows=3, cols=2, subplot_titles=(*titles, "The same plane as a surface", ""),
+            specs=[[{}, {}], [{}, {}], [{"type": "scene", "colspan": 2}, None]],
+            row_heights=[0.3, 0.3, 0.4], vertical_spacing=0.08, horizontal_spacing=0.1,
+        )  # fmt: skip
+    else:
+        figure = make_subplots(
+            rows=2, cols=2, subplot_titles=titles, vertical_spacing=0.14, horizontal_spacing=0.1
+        )
     shown: set[str] = set()
     shared = {label: sum(row["label"] == label for row in rows) > 1 for label in labels}
     for row in rows:
@@ -102,8 +111,8 @@ def build_network_figure(
     figure.update_layout(
         title=title or f"{result['task']['label']}: {', '.join(labels)}",
         template="plotly_white",
-        height=900,
-        legend={"orientation": "h", "y": -0.08},
+        height=1500 if has_plane else 900,
+        legend={"orientation": "h", "y": -0.05 if has_plane else -0.08},
         annotations=[*figure.layout.annotations, _footnote(result)],
         meta={
             "spec": spec.model_dump(mode="json", exclude_unset=True),
@@ -183,17 +192,22 @@ def _add_snapshot(
         )  # fmt: skip
 
 
+def _log_loss(values: Any) -> np.ndarray:
+    """log10 of losses given with ``None`` where not finite (NaN there, a gap in the plot)."""
+    array = np.array(values, dtype=float)  # None becomes NaN
+    return np.log10(np.maximum(array, PLANE_FLOOR))
+
+
 def _add_plane(figure: go.Figure, plane: dict[str, Any], colour: str) -> None:
-    loss = np.array(
-        [[np.nan if value is None else value for value in line] for line in plane["loss"]],
-        dtype=float,
-    )
     # Contour takes z[y][x]: beta down, alpha across. Log colours: the loss spans decades.
+    log_loss = _log_loss(plane["loss"]).T
+    low, high = figure.get_subplot(2, 2).yaxis.domain  # the colour bar beside the contour
     figure.add_trace(
         go.Contour(
-            x=plane["alpha"], y=plane["beta"], z=np.log10(np.maximum(loss.T, PLANE_FLOOR)),
+            x=plane["alpha"], y=plane["beta"], z=log_loss, name="loss on the plane",
             colorscale="Viridis", ncontours=25, showscale=True,
-            colorbar={"title": "log10 loss", "x": 1.02, "y": 0.22, "len": 0.42},
+            colorbar={"title": "log10 loss", "x": 1.02, "y": (low + high) / 2,
+                      "len": high - low},
             hovertemplate="alpha %{x:.3g}, beta %{y:.3g}: log10 loss %{z:.3f}<extra></extra>",
         ),
         row=2, col=2,
@@ -209,6 +223,28 @@ def _add_plane(figure: go.Figure, plane: dict[str, Any], colour: str) -> None:
     )  # fmt: skip
     figure.update_xaxes(title_text="alpha", row=2, col=2)
     figure.update_yaxes(title_text="beta", row=2, col=2)
+    figure.add_trace(
+        go.Surface(
+            x=plane["alpha"], y=plane["beta"], z=log_loss, colorscale="Viridis",
+            showscale=False, opacity=0.92, name="loss on the plane",
+            hovertemplate="alpha %{x:.3g}, beta %{y:.3g}: log10 loss %{z:.3f}<extra></extra>",
+        ),
+        row=3, col=1,
+    )  # fmt: skip
+    figure.add_trace(
+        go.Scatter3d(
+            x=path[:, 0], y=path[:, 1], z=_log_loss(plane["path_loss"]), mode="lines+markers",
+            line={"color": colour, "width": 6}, marker={"size": 2, "color": colour},
+            name="path", showlegend=False,
+            hovertemplate="alpha %{x:.3g}, beta %{y:.3g}: log10 loss %{z:.3f}<extra>path</extra>",
+        ),
+        row=3, col=1,
+    )  # fmt: skip
+    figure.update_scenes(
+        xaxis_title="alpha", yaxis_title="beta", zaxis_title="log10 loss",
+        aspectmode="manual", aspectratio={"x": 1.6, "y": 1.6, "z": 0.8},
+        camera={"eye": {"x": 1.4, "y": -1.6, "z": 1.0}},
+    )  # fmt: skip
 
 
 def _footnote(result: dict[str, Any]) -> dict[str, Any]:

@@ -26,6 +26,7 @@ knows the network; the grid is evaluated ``chunk_size`` weight vectors at a time
     plane = loss_plane(W, [(32, 2), (32,), (3, 32), (3,)], batched_loss, kind="pca")
     plane.alpha, plane.beta, plane.loss      # axes and the (A, B) grid, masked where non-finite
     plane.path                               # (T, 2) coordinates of every kept step
+    plane.path_loss                          # (T,) the loss there: the path on the surface
 
 References:
     Li, Xu, Taylor, Studer, Goldstein. "Visualizing the Loss Landscape of Neural Nets".
@@ -48,6 +49,7 @@ __all__ = [
     "MIN_RESOLUTION",
     "LossPlane",
     "evaluate_grid",
+    "evaluate_points",
     "filter_normalized_directions",
     "grid_axes",
     "loss_plane",
@@ -83,6 +85,10 @@ class LossPlane:
         path: coordinates :math:`(\alpha_t, \beta_t)` of every kept step, shape ``(T, 2)``.
         path_residual: :math:`\lVert \theta_t - \theta^* - \alpha_t\delta - \beta_t\eta \rVert`,
             shape ``(T,)``: how far each kept step lies off the plane (0 where the path is in it).
+        path_loss: :math:`L(\theta^* + \alpha_t\delta + \beta_t\eta)`, shape ``(T,)``,
+            float64, masked where not finite: the loss *on the plane* under each kept step, so
+            the path lies on the surface of ``loss``. It equals the step's own loss where the
+            step is in the plane (``path_residual`` 0), e.g. at the centre.
         center_loss: :math:`L(\theta^*)`, or ``None`` when not finite.
     """
 
@@ -95,6 +101,7 @@ class LossPlane:
     loss: np.ma.MaskedArray
     path: np.ndarray
     path_residual: np.ndarray
+    path_loss: np.ma.MaskedArray
     center_loss: float | None
 
     def to_dict(self) -> dict[str, Any]:
@@ -107,14 +114,19 @@ class LossPlane:
             ),
             "alpha": self.alpha.tolist(),
             "beta": self.beta.tolist(),
-            "loss": [
-                [None if masked else float(value) for value, masked in zip(row, mask, strict=True)]
-                for row, mask in zip(self.loss.data, np.ma.getmaskarray(self.loss), strict=True)
-            ],
+            "loss": _nullable(self.loss).tolist(),
             "path": self.path.tolist(),
             "path_residual": self.path_residual.tolist(),
+            "path_loss": _nullable(self.path_loss).tolist(),
             "center_loss": self.center_loss,
         }
+
+
+def _nullable(values: np.ma.MaskedArray) -> np.ndarray:
+    """``values`` as an object array of floats, ``None`` where masked (JSON's ``null``)."""
+    plain = values.data.astype(object)
+    plain[np.ma.getmaskarray(values)] = None
+    return plain
 
 
 def _as_trajectory(trajectory: Any) -> torch.Tensor:
@@ -439,12 +451,9 @@ def evaluate_grid(
 ) -> np.ma.MaskedArray:
     r"""The loss at every grid point :math:`\theta^* + \alpha_i\delta + \beta_j\eta`, in chunks.
 
-    The :math:`A \cdot B` points are taken in row-major order (``alpha`` slow, ``beta`` fast),
-    ``chunk_size`` at a time: each chunk's weights are built as a ``(chunk, P)`` tensor in
-    ``center``'s dtype and device and passed to ``loss_of_weights`` under ``torch.no_grad()``,
-    so memory is bounded by one chunk whatever the resolution. Every point's weights are
-    computed by the same elementwise operations whichever chunk it falls in, so the chunk size
-    changes no bit of the result when ``loss_of_weights`` treats its rows independently.
+    The :math:`A \cdot B` points are taken in row-major order (``alpha`` slow, ``beta`` fast)
+    and evaluated by :func:`evaluate_points`, so memory is bounded by one chunk whatever the
+    resolution, and the chunk size changes no bit of the result.
 
     The best chunk is a property of the machine and the network, not of this function: on a
     CPU, chunks whose activations stay in cache are fastest (``bench/loss_plane.py`` measures
@@ -461,6 +470,43 @@ def evaluate_grid(
     Returns:
         ``(A, B)`` float64, masked where the loss is not finite (data 0 there).
     """
+    for name, axis in (("alpha", alpha), ("beta", beta)):
+        axis = np.asarray(axis)
+        if axis.ndim != 1 or axis.size == 0 or not np.isfinite(axis).all():
+            raise ValueError(f"{name} must be a non-empty 1-D array of finite numbers")
+    grid_a, grid_b = np.meshgrid(np.asarray(alpha), np.asarray(beta), indexing="ij")
+    coords = np.stack((grid_a.ravel(), grid_b.ravel()), axis=1)
+    values = evaluate_points(center, directions, coords, loss_of_weights, chunk_size=chunk_size)
+    return values.reshape(grid_a.shape)
+
+
+def evaluate_points(
+    center: torch.Tensor,
+    directions: torch.Tensor,
+    coords: np.ndarray,
+    loss_of_weights: LossOfWeights,
+    *,
+    chunk_size: int = 64,
+) -> np.ma.MaskedArray:
+    r"""The loss at points :math:`\theta^* + a_k\delta + b_k\eta` of the plane, in chunks.
+
+    ``chunk_size`` points at a time, each chunk's weights are built as a ``(chunk, P)`` tensor
+    in ``center``'s dtype and device and passed to ``loss_of_weights`` under
+    ``torch.no_grad()``. Every point's weights are computed by the same elementwise operations
+    whichever chunk it falls in, so the chunk size changes no bit of the result when
+    ``loss_of_weights`` treats its rows independently; and a grid point and a path point with
+    the same coordinates get the same bits.
+
+    Args:
+        center: ``(P,)`` :math:`\theta^*`; sets the dtype and device of the weights evaluated.
+        directions: ``(2, P)`` :math:`(\delta, \eta)`.
+        coords: ``(N, 2)`` finite coordinates :math:`(a_k, b_k)`.
+        loss_of_weights: ``(B, P)`` weights to ``(B,)`` losses.
+        chunk_size: weight vectors per call, ``>= 1``.
+
+    Returns:
+        ``(N,)`` float64, masked where the loss is not finite (data 0 there).
+    """
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
         raise ValueError(f"chunk_size must be an int >= 1, got {chunk_size!r}")
     if not callable(loss_of_weights):
@@ -471,28 +517,25 @@ def evaluate_grid(
     if not isinstance(directions, torch.Tensor) or tuple(directions.shape) != (2, len(center)):
         shape = tuple(directions.shape) if hasattr(directions, "shape") else type(directions)
         raise ValueError(f"directions must have shape (2, {len(center)}), got {shape}")
-    for name, axis in (("alpha", alpha), ("beta", beta)):
-        axis = np.asarray(axis)
-        if axis.ndim != 1 or axis.size == 0 or not np.isfinite(axis).all():
-            raise ValueError(f"{name} must be a non-empty 1-D array of finite numbers")
+    coords = np.asarray(coords, dtype=np.float64)
+    if coords.ndim != 2 or coords.shape[1] != 2 or not np.isfinite(coords).all():
+        raise ValueError(f"coords must be an (N, 2) array of finite numbers, got {coords.shape}")
     dtype, device = center.dtype, center.device
     d1, d2 = directions.to(device=device, dtype=dtype)
     base = center.detach()
-    grid_a, grid_b = np.meshgrid(np.asarray(alpha), np.asarray(beta), indexing="ij")
-    coords = torch.from_numpy(np.stack((grid_a.ravel(), grid_b.ravel()), axis=1))
-    coords = coords.to(device=device, dtype=dtype)
-    values = torch.empty(coords.shape[0], dtype=torch.float64)
+    points = torch.from_numpy(coords).to(device=device, dtype=dtype)
+    values = torch.empty(points.shape[0], dtype=torch.float64)
     with torch.no_grad():
-        for start in range(0, coords.shape[0], chunk_size):
-            a = coords[start : start + chunk_size, 0:1]
-            b = coords[start : start + chunk_size, 1:2]
+        for start in range(0, points.shape[0], chunk_size):
+            a = points[start : start + chunk_size, 0:1]
+            b = points[start : start + chunk_size, 1:2]
             # Separate multiplies and adds (no addmm/addcmul): fused forms round differently in
             # vectorised and scalar tails, which would make a point's bits depend on its chunk.
             weights = base + a * d1 + b * d2
             values[start : start + a.shape[0]] = _evaluate(loss_of_weights, weights, a.shape[0])
-    grid = values.numpy().reshape(grid_a.shape)
-    finite = np.isfinite(grid)
-    return np.ma.MaskedArray(np.where(finite, grid, 0.0), mask=~finite)
+    result = values.numpy()
+    finite = np.isfinite(result)
+    return np.ma.MaskedArray(np.where(finite, result, 0.0), mask=~finite)
 
 
 def loss_plane(
@@ -515,8 +558,8 @@ def loss_plane(
     Chooses directions :math:`\delta, \eta` (``kind="pca"``: :func:`pca_directions`;
     ``kind="filter"``: :func:`filter_normalized_directions`), projects every kept step onto the
     plane (:func:`project_path`), lays a grid over the projected path (:func:`grid_axes`) and
-    evaluates :math:`L(\theta^* + \alpha\delta + \beta\eta)` on it in chunks
-    (:func:`evaluate_grid`).
+    evaluates :math:`L(\theta^* + \alpha\delta + \beta\eta)` on it and under the path in chunks
+    (:func:`evaluate_grid`, :func:`evaluate_points`).
 
     Args:
         trajectory: ``(T, P)`` flat weights at the kept steps (torch tensor or numpy array,
@@ -569,6 +612,7 @@ def loss_plane(
         path, resolution, margin=margin, alpha_range=alpha_range, beta_range=beta_range
     )
     loss = evaluate_grid(theta, directions, alpha, beta, loss_of_weights, chunk_size=chunk_size)
+    path_loss = evaluate_points(theta, directions, path, loss_of_weights, chunk_size=chunk_size)
     with torch.no_grad():
         center_value = float(_evaluate(loss_of_weights, theta.detach().unsqueeze(0), 1)[0])
     return LossPlane(
@@ -581,5 +625,6 @@ def loss_plane(
         loss=loss,
         path=path,
         path_residual=residual,
+        path_loss=path_loss,
         center_loss=center_value if math.isfinite(center_value) else None,
     )

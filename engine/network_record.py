@@ -165,6 +165,11 @@ class LossPlaneRow(_Record):
     path_residual: list[float] | None = Field(
         None, description="How far each kept step lies off the plane."
     )
+    path_loss: list[float | None] | None = Field(
+        None,
+        description="The loss on the plane under each kept step (the path drawn on the "
+        "surface); null where not finite.",
+    )
     center_loss: float | None = None
     reason: str | None = Field(None, description="Why a row has no plane (it never moved).")
 

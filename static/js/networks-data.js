@@ -200,16 +200,33 @@ export function planeContour(plane) {
   return { x: alpha, y: beta, z, log };
 }
 
-// An axis title for a plane's direction `index` (0: alpha, 1: beta).
-export function planeAxisTitle(plane, index) {
+// A plane's path on its surface: (alpha, beta) of each kept step and, as its height, the loss on
+// the plane there (`path_loss`), in log10 when the contour is (`log`); a height that is not
+// finite (or not positive on a log scale) is null, a gap in the line.
+export function planeSurfacePath(plane, log) {
+  const path = plane.path ?? [];
+  const heights = plane.path_loss ?? [];
+  const z = path.map((_, t) => {
+    const v = heights[t];
+    if (v === null || v === undefined || !Number.isFinite(v) || (log && v <= 0)) return null;
+    return log ? Math.log10(v) : v;
+  });
+  return { x: path.map((p) => p[0]), y: path.map((p) => p[1]), z };
+}
+
+// An axis title for a plane's direction `index` (0: alpha, 1: beta); `short` for a 3-D axis,
+// where a long title runs off the box.
+export function planeAxisTitle(plane, index, { short = false } = {}) {
   const name = index === 0 ? "α" : "β";
   if (plane.kind === "pca") {
     const share = plane.explained_variance?.[index];
     const pc = `PC${index + 1}`;
-    return share === null || share === undefined ? `${name} (${pc})`
-      : `${name} (${pc}, ${(100 * share).toFixed(1)} % of the variance)`;
+    if (share === null || share === undefined) return `${name} (${pc})`;
+    const percent = `${(100 * share).toFixed(1)} %`;
+    return short ? `${name} (${pc}, ${percent})` : `${name} (${pc}, ${percent} of the variance)`;
   }
-  return `${name} (random filter-normalised direction ${index + 1})`;
+  return short ? `${name} (random ${index + 1})`
+    : `${name} (random filter-normalised direction ${index + 1})`;
 }
 
 // ---- exports ----

@@ -11,7 +11,7 @@
 import { SERIES_PALETTE } from "./colors.js";
 import {
   blendedClassColors, classProbabilityRows, displayStride, floored, picked, planeAxisTitle,
-  planeContour, snapshotShape, snapshotsOf, strideIndices,
+  planeContour, planeSurfacePath, snapshotShape, snapshotsOf, strideIndices,
 } from "./networks-data.js";
 import { webglAvailable } from "./plot.js";
 
@@ -54,6 +54,8 @@ let runNumber = 0;
 let traceType = "scatter";
 // The boundary plot: which row and which of its snapshots it shows.
 let shown = { row: 0, index: -1 };
+// How the loss plane is drawn: "contour" (a map with the path) or "surface" (3-D, the path on it).
+let planeView = "contour";
 // Resolves pending `settled()` waits once the queued appends have been drawn.
 let settleWaiters = [];
 
@@ -462,23 +464,15 @@ export function showNetworkRow(row) {
 
 // ---- the loss plane ----
 
-export function drawPlane() {
-  const div = divs.plane;
-  const plane = run?.rows[shown.row]?.plane ?? null;
-  // The plot takes room only in runs that asked for a plane.
-  div.closest("[data-plane-box]")?.toggleAttribute("hidden", !plane && !run?.planeAsked);
-  if (!plane?.loss) {
-    // A row that never moved has no plane: the server says why.
-    const text = plane?.reason ? `No plane for this network: ${plane.reason}`
-      : run?.planeAsked ? "The loss landscape is computed after training." : "";
-    emptyFigure(div, "Loss landscape", text);
-    div.dataset.kind = "";
-    return;
-  }
-  const contour = planeContour(plane);
-  const row = run.rows[shown.row];
+// Draw the plane as `view` ("contour" or "surface") from now on.
+export function setPlaneView(view) {
+  planeView = view === "surface" ? "surface" : "contour";
+  if (run) drawPlane();
+}
+
+function planeContourFigure(plane, contour, row, title) {
   const path = plane.path ?? [];
-  const traces = [
+  const data = [
     { type: "contour", x: contour.x, y: contour.y, z: contour.z, ncontours: 24,
       colorscale: "Viridis", reversescale: false, connectgaps: false,
       contours: { coloring: "heatmap", showlines: true },
@@ -496,18 +490,86 @@ export function drawPlane() {
       hovertemplate: "α %{x:.3g}<br>β %{y:.3g}<extra>path</extra>" },
   ];
   if (path.length) {
-    traces.push({ type: "scatter", mode: "markers", name: "start", x: [path[0][0]],
+    data.push({ type: "scatter", mode: "markers", name: "start", x: [path[0][0]],
       y: [path[0][1]], marker: { size: 10, symbol: "circle", color: "#ffffff",
         line: { color: "#1f2933", width: 2 } }, hovertemplate: "start<extra></extra>" });
-    traces.push({ type: "scatter", mode: "markers", name: "end", x: [path.at(-1)[0]],
+    data.push({ type: "scatter", mode: "markers", name: "end", x: [path.at(-1)[0]],
       y: [path.at(-1)[1]], marker: { size: 11, symbol: "star", color: "#ffffff",
         line: { color: "#1f2933", width: 1.5 } }, hovertemplate: "end<extra></extra>" });
   }
-  Plotly.react(div, traces, layout(`Loss landscape: ${look.name(row)}`
-    + (plane.kind === "pca" ? " (PCA plane)" : " (filter-normalised plane)"), {
+  return { data, layout: layout(title, {
     xaxis: { title: { text: planeAxisTitle(plane, 0) }, zeroline: false },
     yaxis: { title: { text: planeAxisTitle(plane, 1) }, zeroline: false },
     showlegend: false, margin: { l: px(64), r: px(14), t: px(38), b: px(50) },
-  }), config("plane"));
+  }) };
+}
+
+// The plane as a 3-D surface, the path lying on it: its heights are the loss on the plane under
+// each kept step (where the path leaves the plane, `path_residual` says how far).
+function planeSurfaceFigure(plane, contour, row, title) {
+  const path = planeSurfacePath(plane, contour.log);
+  const height = contour.log ? "log₁₀ loss" : "loss";
+  const hover = `α %{x:.3g}<br>β %{y:.3g}<br>${height} %{z:.3f}`;
+  const data = [
+    { type: "surface", x: contour.x, y: contour.y, z: contour.z, colorscale: "Viridis",
+      opacity: 0.92, name: "loss", connectgaps: false,
+      colorbar: { title: { text: height, side: "right" }, thickness: 12, len: 0.8 },
+      contours: { z: { show: true, usecolormap: false, color: "rgba(255,255,255,0.35)",
+        width: 1 } },
+      hovertemplate: `${hover}<extra></extra>` },
+    // A white halo under the path: it reads on every colour of the surface.
+    { type: "scatter3d", mode: "lines", name: "path", ...path, connectgaps: false,
+      line: { color: "#ffffff", width: 9 }, hoverinfo: "skip" },
+    { type: "scatter3d", mode: "lines+markers", name: look.name(row), ...path,
+      connectgaps: false, line: { color: look.color(row), width: 5 },
+      marker: { size: 2.5, color: look.color(row) }, hovertemplate: `${hover}<extra>path</extra>` },
+  ];
+  const last = path.x.length - 1;
+  const ends = last > 0 ? [0, last] : last === 0 ? [0] : [];
+  if (ends.length) {
+    data.push({ type: "scatter3d", mode: "markers", name: "start and end",
+      x: ends.map((t) => path.x[t]), y: ends.map((t) => path.y[t]), z: ends.map((t) => path.z[t]),
+      marker: { size: ends.map((_, k) => (k === 0 ? 5 : 7)),
+        symbol: ends.map((_, k) => (k === 0 ? "circle" : "diamond")), color: "#ffffff",
+        line: { color: "#1f2933", width: 2 } },
+      text: ends.map((_, k) => (k === 0 ? "start" : "end")),
+      hovertemplate: "%{text}<extra></extra>" });
+  }
+  const axis = (text) => ({ title: { text } });
+  return { data, layout: layout(title, {
+    showlegend: false, margin: { l: 0, r: 0, t: px(38), b: 0 },
+    scene: {
+      xaxis: axis(planeAxisTitle(plane, 0, { short: true })),
+      yaxis: axis(planeAxisTitle(plane, 1, { short: true })),
+      zaxis: axis(height),
+      camera: { eye: { x: 1.55, y: -1.65, z: 1.0 } },
+      // The plane's own proportions across, a fixed share up: the picture keeps its shape.
+      aspectmode: "manual", aspectratio: { x: 1.4, y: 1.4, z: 0.75 },
+    },
+  }) };
+}
+
+export function drawPlane() {
+  const div = divs.plane;
+  const plane = run?.rows[shown.row]?.plane ?? null;
+  // The plot takes room only in runs that asked for a plane.
+  div.closest("[data-plane-box]")?.toggleAttribute("hidden", !plane && !run?.planeAsked);
+  if (!plane?.loss) {
+    // A row that never moved has no plane: the server says why.
+    const text = plane?.reason ? `No plane for this network: ${plane.reason}`
+      : run?.planeAsked ? "The loss landscape is computed after training." : "";
+    emptyFigure(div, "Loss landscape", text);
+    div.dataset.kind = "";
+    return;
+  }
+  const contour = planeContour(plane);
+  const row = run.rows[shown.row];
+  const title = `Loss landscape: ${look.name(row)}`
+    + (plane.kind === "pca" ? " (PCA plane)" : " (filter-normalised plane)");
+  const figure = planeView === "surface" ? planeSurfaceFigure(plane, contour, row, title)
+    : planeContourFigure(plane, contour, row, title);
+  div.dataset.view = planeView;
+  div.closest("[data-plane-box]")?.setAttribute("data-view", planeView);
+  Plotly.react(div, figure.data, figure.layout, config("plane"));
   div.dataset.kind = plane.kind;
 }

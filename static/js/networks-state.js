@@ -15,6 +15,8 @@ export const DEFAULT_PLANE_RESOLUTION = 31;
 // Plane kinds the API offers: the two leading principal directions of the weights a row
 // visited, or two random filter-normalised directions (Li et al. 2018).
 export const PLANE_KINDS = ["pca", "filter"];
+// How the page draws a plane: a contour map with the path, or a 3-D surface with the path on it.
+export const PLANE_VIEWS = ["contour", "surface"];
 
 // Whether `preset` (an entry of GET /api/presets) is a network run: its spec trains a task.
 export function isNetworkPreset(preset) {
@@ -60,6 +62,7 @@ export function stateFromNetworkPreset(preset) {
     plane: planeFromSpec(spec.plane),
     series: spec.series.map(seriesFromSpec),
     shownRow: 0,
+    planeView: "contour",
     narration: true,
   };
 }
@@ -80,6 +83,7 @@ export function defaultNetworkState(tasks, optimizers) {
     plane: null,
     series: [seriesFromSpec({ optimizer: optimizer.id, hparams: optimizer.defaults }, 0)],
     shownRow: 0,
+    planeView: "contour",
     narration: true,
   };
 }
@@ -132,8 +136,8 @@ function canonicalJson(value) {
     : v));
 }
 
-// What a state runs and shows: its run spec and its series' colours (the row shown and the
-// narration's open state are views of a run, not edits of it). A task parameter left at its
+// What a state runs and shows: its run spec and its series' colours (the row shown, how the
+// plane is drawn and the narration's open state are views of a run, not edits of it). A task parameter left at its
 // default is the same run whether or not the state names it: `tasks` fills them in.
 function runFingerprint(state, tasks) {
   const spec = toNetworkRunSpec(state);
@@ -172,5 +176,7 @@ export function decodeNetworkFragment(hash) {
     && Array.isArray(state.series) && state.series.length > 0
     && Number.isInteger(state.steps) && Number.isInteger(state.seeds);
   if (!valid) return null;
-  return { preset: null, batchSize: null, plane: null, shownRow: 0, narration: true, ...state };
+  const planeView = PLANE_VIEWS.includes(state.planeView) ? state.planeView : "contour";
+  return { preset: null, batchSize: null, plane: null, shownRow: 0, narration: true, ...state,
+    planeView };
 }

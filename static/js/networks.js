@@ -17,12 +17,12 @@ import {
 } from "./networks-data.js";
 import {
   appendNetworkPoints, drawPlane, finishNetworkPlots, initNetworkPlots,
-  initSnapshotSlider, networkPlotsSettled, restyleNetworkRun, showNetworkRow, snapshotArrived,
-  startNetworkRun,
+  initSnapshotSlider, networkPlotsSettled, restyleNetworkRun, setPlaneView, showNetworkRow,
+  snapshotArrived, startNetworkRun,
 } from "./networks-plots.js";
 import {
   decodeNetworkFragment, defaultNetworkState, encodeNetworkFragment, isNetworkFragment,
-  isNetworkModified, isNetworkPreset, stateFromNetworkPreset, toNetworkRunSpec,
+  isNetworkModified, isNetworkPreset, PLANE_VIEWS, stateFromNetworkPreset, toNetworkRunSpec,
 } from "./networks-state.js";
 import { decodeFragment } from "./state.js";
 
@@ -109,6 +109,12 @@ function buildLayout() {
         plot("net-plot-accuracy"),
         plot("net-plot-grad-norm"),
         h("div", { class: "net-plane-box", "data-plane-box": "", hidden: true },
+          h("div", { class: "net-plane-view", role: "radiogroup",
+            "aria-label": "Draw the loss landscape as" },
+          ...PLANE_VIEWS.map((name) => h("label", {},
+            h("input", { type: "radio", name: "net-plane-view", value: name,
+              "data-testid": `net-plane-view-${name}` }),
+            name === "surface" ? "3-D surface" : "Contour"))),
           plot("net-plot-plane")),
         h("div", { class: "net-results-box" }, table)),
       h("footer", { class: "caveat" },
@@ -227,6 +233,7 @@ function loadNetworkState(next) {
   state = next;
   runController?.abort();
   syncPresetMenu();
+  syncPlaneView();
   renderNetworkControls(byTestId(ui.layout, "net-controls"), state, catalogue, changed);
   writeUrl();
   startRun();
@@ -434,8 +441,17 @@ function syncPresetMenu() {
   toggle.setAttribute("aria-expanded", String(state.narration));
 }
 
+// A preset's state, keeping how this page shows things (the narration open, the plane's view).
 function presetState(preset) {
-  return { ...stateFromNetworkPreset(preset), narration: state?.narration ?? true };
+  return { ...stateFromNetworkPreset(preset), narration: state?.narration ?? true,
+    planeView: state?.planeView ?? "contour" };
+}
+
+function syncPlaneView() {
+  for (const input of ui.layout.querySelectorAll("input[name=net-plane-view]")) {
+    input.checked = input.value === state.planeView;
+  }
+  setPlaneView(state.planeView);
 }
 
 // ---- exports and permalink ----
@@ -510,6 +526,14 @@ function build() {
     syncPresetMenu();
     writeUrl();
   });
+  for (const input of layout.querySelectorAll("input[name=net-plane-view]")) {
+    input.addEventListener("change", () => {
+      if (!input.checked) return;
+      state.planeView = input.value;
+      writeUrl();
+      setPlaneView(state.planeView);
+    });
+  }
   on("net-shown-row", "change", (event) => {
     state.shownRow = Number(event.target.value);
     writeUrl();

@@ -17,6 +17,7 @@ from app import cli
 from app.cli import main
 from app.presets import get_preset, list_presets
 from app.render import build_figure
+from app.render_network import build_network_figure
 from engine import RunSpec, run_to_result
 from engine.network_spec import NetworkRunSpec
 from landscapes import get_landscape
@@ -263,10 +264,33 @@ def test_render_draws_a_network_run(tmp_path, capsys):
     html = output.read_text(encoding="utf-8")
     assert "decision boundary at step 30" in html
     assert "Loss around the path (PCA plane" in html
+    assert "The same plane as a surface" in html
     meta, _ = json.JSONDecoder().raw_decode(html, html.index('"meta":') + len('"meta":'))
     assert NetworkRunSpec.model_validate(meta["spec"]) == NetworkRunSpec.model_validate(
         NETWORK_SPEC
     )
+
+
+def test_the_rendered_plane_is_a_contour_and_a_surface_with_the_path_on_it(client):
+    spec = NetworkRunSpec.model_validate(NETWORK_SPEC)
+    result = client.post("/api/runs", json=NETWORK_SPEC).json()
+    plane = result["series"][0]["plane"]
+    figure = build_network_figure(spec, result)
+    (surface,) = [trace for trace in figure.data if trace.type == "surface"]
+    (path,) = [trace for trace in figure.data if trace.type == "scatter3d"]
+    (contour,) = [
+        trace
+        for trace in figure.data
+        if trace.name == "loss on the plane" and trace.type == "contour"
+    ]
+    # One grid, two views: the surface's heights are the contour's, log10 of the plane's loss.
+    assert np.array_equal(np.asarray(surface.z), np.asarray(contour.z))
+    expected = np.log10(np.array(plane["loss"], dtype=float).T)
+    np.testing.assert_array_equal(np.asarray(surface.z), expected)
+    # The path lies on the surface: at each kept step, the loss on the plane there.
+    np.testing.assert_array_equal(np.asarray(path.x), [p[0] for p in plane["path"]])
+    np.testing.assert_array_equal(np.asarray(path.z), np.log10(plane["path_loss"]))
+    assert path.z[-1] == pytest.approx(np.log10(result["series"][0]["final_loss"]), abs=1e-12)
 
 
 def test_run_refuses_a_bad_network_spec_naming_the_field(tmp_path, capsys):

@@ -126,6 +126,9 @@ def test_the_loss_plane_goes_through_each_rows_final_weights(server):
         assert plane["center_loss"] == pytest.approx(row["final_loss"], rel=1e-12)
         assert len(plane["path"]) == min(PLANE_KEPT_STEPS, RUN["steps"] + 1)
         assert plane["path"][-1] == pytest.approx([0.0, 0.0], abs=1e-9)
+        # The path is drawn on the surface: its last point's height is the centre's loss.
+        assert len(plane["path_loss"]) == len(plane["path"])
+        assert plane["path_loss"][-1] == plane["center_loss"]
         first, second = plane["explained_variance"]
         assert 0 < second <= first <= 1
         assert len(plane["loss"]) == len(plane["alpha"]) == 9

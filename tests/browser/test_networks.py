@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import statistics
 from urllib.parse import quote, unquote
 
@@ -373,6 +374,64 @@ def test_the_url_holds_the_whole_state_and_opens_the_same_run(base_url, open_pag
     assert other.get_by_test_id("net-batch-size").input_value() == "20"
     assert other.get_by_test_id("net-plane").input_value() == "pca"
     assert other.get_by_test_id("net-task-noise").input_value() == "0.2"
+    assert watched.errors == []
+    assert again.errors == []
+
+
+def test_the_loss_plane_opens_as_a_3d_surface_with_the_path_on_it(base_url, open_page):
+    state = network_state(
+        [{"optimizer": "adam", "hparams": {"lr": 0.02}}],
+        steps=60,
+        plane={"kind": "pca", "resolution": 15},
+    )
+    watched = open_page(base_url + "/" + network_fragment(state))
+    page = watched.page
+    wait_for_network_runs(page, 1)
+    plot = "[data-testid=net-plot-plane]"
+    page.wait_for_function(f"() => document.querySelector('{plot}').dataset.kind === 'pca'")
+    assert page.get_by_test_id("net-plane-view-contour").is_checked()
+    contour = traces(page, "net-plot-plane")
+    assert contour[0]["type"] == "contour"
+
+    page.get_by_test_id("net-plane-view-surface").check()
+    page.wait_for_function(f"() => document.querySelector('{plot}').dataset.view === 'surface'")
+    assert fragment_state(page)["planeView"] == "surface"
+    drawn = page.evaluate(
+        f"""() => document.querySelector('{plot}').data.map(t => ({{
+            type: t.type, x: Array.from(t.x ?? []), y: Array.from(t.y ?? []),
+            z: Array.from(t.z ?? [], v => (Array.isArray(v) ? Array.from(v) : v))}}))"""
+    )
+    surface, halo, path = drawn[0], drawn[1], drawn[2]
+    assert (surface["type"], path["type"]) == ("surface", "scatter3d")
+    assert (halo["x"], halo["z"]) == (path["x"], path["z"])
+    # One grid, two pictures: the surface's heights are the contour's (log10 of the loss).
+    assert surface["z"] == contour[0]["z"]
+    assert (surface["x"], surface["y"]) == (contour[0]["x"], contour[0]["y"])
+    # The path lies on the surface: under each kept step, the loss on the plane (the server's
+    # `path_loss`), drawn on the same log scale; it ends at the trained network's loss.
+    plane = server_result(base_url, spec_of(state))["series"][0]["plane"]
+    assert path["x"] == [point[0] for point in plane["path"]]
+    assert path["y"] == [point[1] for point in plane["path"]]
+    assert path["z"] == pytest.approx([math.log10(v) for v in plane["path_loss"]], abs=1e-12)
+    assert path["z"][-1] == pytest.approx(math.log10(plane["center_loss"]), abs=1e-12)
+    # The surface takes the whole width of the plots.
+    widths = page.evaluate(
+        f"""() => [document.querySelector('{plot}').getBoundingClientRect().width,
+            document.querySelector('[data-testid=net-plots]').getBoundingClientRect().width]"""
+    )
+    assert widths[0] > 0.9 * widths[1]
+
+    # The link keeps the view: a fresh page opens on the surface.
+    again = open_page(page.url)
+    wait_for_network_runs(again.page, 1)
+    again.page.wait_for_function(
+        f"() => document.querySelector('{plot}').dataset.view === 'surface'"
+    )
+    assert again.page.get_by_test_id("net-plane-view-surface").is_checked()
+    # And back to the contour.
+    page.get_by_test_id("net-plane-view-contour").check()
+    page.wait_for_function(f"() => document.querySelector('{plot}').dataset.view === 'contour'")
+    assert traces(page, "net-plot-plane")[0]["type"] == "contour"
     assert watched.errors == []
     assert again.errors == []
 

@@ -253,6 +253,29 @@ def test_grid_equals_point_by_point_evaluation(kind):
     assert plane.center_loss == float(loss(trajectory[-1:])[0])
 
 
+@pytest.mark.parametrize("kind", ["pca", "filter"])
+def test_path_loss_is_the_loss_on_the_plane_under_each_step(kind):
+    trajectory = trained_path()
+    loss = mlp_loss(*blobs())
+    plane = loss_plane(trajectory, SHAPES, loss, kind=kind, resolution=5, chunk_size=7)
+
+    assert plane.path_loss.shape == (len(trajectory),)
+    d1, d2 = plane.directions
+    for (a, b), value in zip(plane.path, plane.path_loss, strict=True):
+        weights = plane.center + float(a) * d1 + float(b) * d2
+        assert value == float(loss(weights[None])[0])
+    # The centre is in the plane: there the surface's value is the step's own loss.
+    assert plane.path_loss[-1] == plane.center_loss
+    assert plane.to_dict()["path_loss"] == plane.path_loss.data.tolist()
+
+
+def test_a_path_in_the_plane_lies_on_its_surface():
+    trajectory, _, _, _ = in_plane_path()
+    loss = mlp_loss(*blobs())
+    plane = loss_plane(trajectory, SHAPES, loss, kind="pca", resolution=3)
+    np.testing.assert_allclose(plane.path_loss, loss(trajectory).numpy(), rtol=1e-12)
+
+
 def test_chunk_size_changes_no_bit():
     trajectory = trained_path()
     loss = mlp_loss(*blobs())
@@ -277,7 +300,7 @@ def test_chunks_bound_the_batch():
 
     loss_plane(trajectory, SHAPES, loss, resolution=10, chunk_size=32)
     assert max(sizes) == 32
-    assert sum(sizes) == 10 * 10 + 1  # the grid and the centre
+    assert sum(sizes) == 10 * 10 + len(trajectory) + 1  # the grid, the path and the centre
 
 
 def test_the_grid_covers_the_path_and_the_centre():
@@ -334,6 +357,9 @@ def test_non_finite_losses_are_masked_never_nan():
     assert cells.count(None) == mask.sum()
     assert all(cell is None or math.isfinite(cell) for cell in cells)
     assert record["center_loss"] == plane.center_loss
+    path_mask = np.ma.getmaskarray(plane.path_loss)
+    assert record["path_loss"].count(None) == path_mask.sum()
+    assert all(value is None or math.isfinite(value) for value in record["path_loss"])
 
 
 def test_a_non_finite_centre_loss_is_none():

@@ -7,7 +7,8 @@ import { describe, test } from "node:test";
 import {
   addNetworkChunk, addPlane, addSnapshot, blendedClassColors, classProbabilityRows,
   decodeSnapshotValues, displayStride, finishNetworkRun, floored, networkRunToCsv,
-  networkRunToJson, newNetworkRun, planeAxisTitle, planeContour, snapshotShape, snapshotsOf,
+  networkRunToJson, newNetworkRun, planeAxisTitle, planeContour, planeSurfacePath, snapshotShape,
+  snapshotsOf,
   strideIndices,
 } from "../../static/js/networks-data.js";
 
@@ -160,6 +161,19 @@ describe("drawing", () => {
     assert.equal(planeAxisTitle(plane, 0), "α (PC1, 80.0 % of the variance)");
     assert.equal(planeAxisTitle({ kind: "filter" }, 1),
       "β (random filter-normalised direction 2)");
+    assert.equal(planeAxisTitle(plane, 1, { short: true }), "β (PC2, 15.0 %)");
+    assert.equal(planeAxisTitle({ kind: "filter" }, 0, { short: true }), "α (random 1)");
+  });
+
+  test("the path lies on the surface: its heights are the loss on the plane, as the grid's", () => {
+    const plane = { path: [[1, 2], [0.5, 1], [0, 0]], path_loss: [100, null, 0.1] };
+    assert.deepEqual(planeSurfacePath(plane, true),
+      { x: [1, 0.5, 0], y: [2, 1, 0], z: [2, null, -1] });
+    assert.deepEqual(planeSurfacePath(plane, false).z, [100, null, 0.1]);
+    // A zero on a log scale has no height: a gap, never -Infinity.
+    assert.deepEqual(planeSurfacePath({ path: [[0, 0]], path_loss: [0] }, true).z, [null]);
+    // A result without heights (an older record) draws no path height rather than failing.
+    assert.deepEqual(planeSurfacePath({ path: [[0, 0]] }, true).z, [null]);
   });
 
   test("a plane with a zero loss stays linear", () => {

@@ -168,6 +168,7 @@ describe("the network permalink", () => {
     assert.equal(state.batchSize, null);
     assert.equal(state.plane, null);
     assert.equal(state.shownRow, 0);
+    assert.equal(state.planeView, "contour");
     assert.deepEqual(toNetworkRunSpec(state).task,
       { id: "xor", params: {}, model: { hidden: [8], activation: "relu" }, batch_size: null });
   });

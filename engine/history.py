@@ -37,9 +37,25 @@ class Stops:
         self.at = torch.full((rows,), steps + 1, dtype=torch.int64, device=device)
         self.on_cpu = device.type == "cpu"
         self.masking = not self.on_cpu
-        # Masks by step, made once: a step asks for the same mask several times.
-        self._masks: dict[int, torch.Tensor] = {}
-        self._pair_masks: dict[int, torch.Tensor] = {}
+        # The mask of every row stopped so far, made once per stop rather than once per step
+        # (a pair mask costs as much as a step of Adam): it is the mask of any step from the
+        # latest stop's on. Earlier steps get their own.
+        self._latest_stop = -1
+        self.stops_made = 0  # how many times rows have stopped (a step's check stops several)
+        self._mask: torch.Tensor | None = None
+        self._pair_mask: torch.Tensor | None = None
+
+    def keep(self, rows: torch.Tensor) -> None:
+        """Keep only ``rows`` (a mask over the rows, none of them stopped): the rows that have
+        stopped leave the batch (:meth:`History.drop_stopped`)."""
+        self.at = self.at[rows]
+        self.masking = not self.on_cpu
+        self._latest_stop = -1
+        self._mask = self._pair_mask = None
+
+    def stopped_count(self, steps: int) -> int:
+        """How many rows have stopped (reads the flags: on a GPU it waits for the device)."""
+        return int((self.at <= steps).sum())
 
     def stop(self, bad: torch.Tensor, step: int) -> bool:
         """Rows flagged ``bad`` that are still running stop at ``step``. Returns whether any
@@ -48,8 +64,9 @@ class Stops:
             return False
         self.at = torch.where(bad & (self.at > step), step, self.at)
         self.masking = True
-        self._masks.clear()
-        self._pair_masks.clear()
+        self._latest_stop = max(self._latest_stop, step)
+        self._mask = self._pair_mask = None
+        self.stops_made += 1
         return True
 
     def stop_not_finite(
@@ -65,7 +82,11 @@ class Stops:
             # The common case in two passes, not a norm per row: a finite loss sum means every
             # loss is finite, and a total of squares below half the largest float means no
             # row's squared norm, in any summation order, overflows (nor is NaN).
-            squares = grad_norm.square().sum() if grad_norm is not None else (grad * grad).sum()
+            if grad_norm is not None:
+                squares = torch.dot(grad_norm, grad_norm)
+            else:
+                flat = grad.reshape(-1)
+                squares = torch.dot(flat, flat)
             limit = torch.finfo(grad.dtype).max / 2
             if bool(torch.isfinite(loss.sum())) and float(squares) <= limit:
                 return False
@@ -99,12 +120,11 @@ class Stops:
         """The rows stopped at or before ``step``; None when there is nothing to mask."""
         if not self.masking:
             return None
-        mask = self._masks.get(step)
-        if mask is None:
-            if len(self._masks) > 2:  # only this step's and the next are asked for
-                self._masks.clear()
-            mask = self._masks[step] = self.at <= step
-        return mask
+        if step < self._latest_stop:
+            return self.at <= step
+        if self._mask is None:
+            self._mask = self.at <= step
+        return self._mask
 
     def pair_mask(self, step: int) -> torch.Tensor | None:
         """:meth:`mask` for ``(R, 2)`` tensors, contiguous: ``where`` over pairs with a
@@ -112,12 +132,11 @@ class Stops:
         mask = self.mask(step)
         if mask is None:
             return None
-        pairs = self._pair_masks.get(step)
-        if pairs is None:
-            if len(self._pair_masks) > 2:
-                self._pair_masks.clear()
-            pairs = self._pair_masks[step] = mask[:, None].expand(-1, 2).contiguous()
-        return pairs
+        if step < self._latest_stop:
+            return mask[:, None].expand(-1, 2).contiguous()
+        if self._pair_mask is None:
+            self._pair_mask = mask[:, None].expand(-1, 2).contiguous()
+        return self._pair_mask
 
 
 def kept_steps(steps: int, max_points: int) -> np.ndarray:
@@ -142,11 +161,17 @@ class History:
     positions: torch.Tensor | None = None
     losses: torch.Tensor | None = None
     grad_norms: torch.Tensor | None = None
-    # record 'final': the last valid point and loss, the first step within tolerance (-1: none)
-    current: torch.Tensor | None = None
+    # record 'final': the last valid point and loss; whether each row has yet to come within
+    # tolerance of the minimum, and for how many steps it has not (the first step within it,
+    # once it has: see :meth:`_first_within_tolerance`)
     last_point: torch.Tensor | None = None
     last_loss: torch.Tensor | None = None
-    reached: torch.Tensor | None = None
+    unreached: torch.Tensor | None = None
+    steps_unreached: torch.Tensor | None = None
+    # record 'final' once stopped rows have left the batch (drop_stopped): the plan's row of
+    # each row in the batch, and every plan row's values as of their last settling
+    batch_rows: torch.Tensor | None = None
+    settled: dict[str, torch.Tensor] | None = None
     loss_sum: torch.Tensor | None = None  # the clean losses so far (0 once a row stopped)
     done_steps: int = 0  # points [0, done_steps) have their loss (and gradient norm)
     emitted: int = 0  # points [0, emitted) were handed out as columns
@@ -165,17 +190,19 @@ class History:
             history.positions[0] = starts
             history.kept = kept_steps(steps, plan.spec.max_points)
         else:
-            history.current = starts.clone()
             history.last_point = starts.clone()
             history.last_loss = torch.zeros(rows, dtype=dtype, device=device)
-            history.reached = torch.full((rows,), -1, dtype=torch.int64, device=device)
+            history.unreached = torch.ones(rows, dtype=torch.bool, device=device)
+            history.steps_unreached = torch.zeros(rows, dtype=torch.int64, device=device)
         return history
 
     # ---- recording, step by step
 
     def point(self, step: int) -> torch.Tensor:
-        """Every row's point after ``step`` steps (the latest one recorded)."""
-        return self.positions[step] if self.full else self.current
+        """Every row's point after ``step`` steps, once its loss is recorded; a row that has
+        stopped by then: a full record's point at that step, a final record's last valid one
+        (the only point it keeps)."""
+        return self.positions[step] if self.full else self.last_point
 
     def record_loss(self, step: int, loss: torch.Tensor, points: torch.Tensor) -> None:
         """The clean loss at ``points`` (after ``step`` steps), already masked."""
@@ -187,16 +214,17 @@ class History:
         stopped = self.stops.mask(step)
         if stopped is None:
             # A copy: ``points`` may be the parameter itself, which the next step changes.
-            self.last_loss, self.last_point = loss, points.detach().clone()
+            self.last_loss = loss
+            self.last_point.copy_(points.detach())
         else:
             self.last_loss = torch.where(stopped, self.last_loss, loss)
             pairs = self.stops.pair_mask(step)
             self.last_point = torch.where(pairs, self.last_point, points.detach())
         if self.plan.best_value is not None:
-            close = (loss - self.plan.best_value).abs() <= self.plan.spec.tolerance
-            if stopped is not None:
-                close &= ~stopped
-            self.reached = torch.where((self.reached < 0) & close, step, self.reached)
+            # Two passes a step, no mask: a row stays unreached until its loss is within
+            # tolerance, and counts the steps it was (see _first_within_tolerance).
+            self.unreached &= (loss - self.plan.best_value).abs() > self.plan.spec.tolerance
+            self.steps_unreached += self.unreached
 
     def record_grad_norm(self, step: int, grad_norm: torch.Tensor | None) -> None:
         """The clean gradient norm after ``step`` steps (a full record's; None for a final
@@ -206,16 +234,70 @@ class History:
         self.done_steps = step + 1
 
     def record_point(self, step: int, points: torch.Tensor) -> None:
+        """The points after ``step`` steps (a full record's; a final record keeps its last
+        valid points when their losses are recorded)."""
         if self.full:
             self.positions[step].copy_(points)
-        else:
-            self.current.copy_(points)
+
+    def _first_within_tolerance(self) -> torch.Tensor:
+        """A final record's first step within tolerance of the minimum value, -1 where none.
+
+        ``steps_unreached`` counts the steps before a row's first within tolerance (it stops
+        counting there), so it is that step, unless the row stopped first: from its stop on,
+        its loss is masked (0, which may or may not be within tolerance), so the count then
+        reaches at least the step it stopped at, ``at``; those rows never reached it, as do
+        running rows, which count every step (``steps + 1 = at``).
+        """
+        hit = self.steps_unreached
+        return torch.where(hit < self.stops.at, hit, -1)
 
     # ---- columns
 
     def last_valid(self) -> torch.Tensor:
         """Each row's last valid point index, on the CPU (-1 when its start was not valid)."""
-        return (self.stops.at.clamp(max=self.plan.steps + 1) - 1).cpu()
+        at = self.stops.at if self.settled is None else self._settle()["at"]
+        return (at.clamp(max=self.plan.steps + 1) - 1).cpu()
+
+    # ---- a final record's batch without its stopped rows
+
+    # What a final record keeps per row in the batch (with the stops' ``at``).
+    _PER_ROW = ("last_point", "last_loss", "loss_sum", "unreached", "steps_unreached")
+
+    def drop_stopped(self) -> torch.Tensor:
+        """Take the rows that have stopped out of the batch (a final record's): their values
+        are settled (:meth:`_settle`) and no longer change, so the step loop no longer steps
+        nor masks them. Returns the rows kept, a mask over the batch as it was."""
+        if self.full:
+            raise ValueError("a full record keeps every row's columns: its batch stays whole")
+        self._settle()
+        running = self.stops.at > self.plan.steps
+        self.batch_rows = self.batch_rows[running]
+        for name in self._PER_ROW:
+            setattr(self, name, getattr(self, name)[running])
+        self.stops.keep(running)
+        return running
+
+    def _rejoin(self) -> None:
+        """Every plan row in the batch again, in order (for the summaries, once stepped)."""
+        if self.settled is None:
+            return
+        settled = self._settle()
+        for name in self._PER_ROW:
+            setattr(self, name, settled[name])
+        self.stops.at = settled["at"]
+        self.settled = self.batch_rows = None
+
+    def _settle(self) -> dict[str, torch.Tensor]:
+        """Every plan row's values, the batch's written over the rows they are."""
+        if self.settled is None:
+            self.batch_rows = torch.arange(len(self.plan.rows), device=self.plan.device)
+            self.settled = {name: getattr(self, name).clone() for name in self._PER_ROW}
+            self.settled["at"] = self.stops.at.clone()
+        else:
+            for name in self._PER_ROW:
+                self.settled[name][self.batch_rows] = getattr(self, name)
+            self.settled["at"][self.batch_rows] = self.stops.at
+        return self.settled
 
     def take_columns(self) -> list[dict[str, Any]]:
         """The columns of points ``[emitted, done_steps)`` of every row with points there (see
@@ -273,6 +355,7 @@ class History:
         the minimum value, and the step it diverged at."""
         plan = self.plan
         steps, R = plan.steps, len(plan.rows)
+        self._rejoin()
         last = self.last_valid()
         valid = last >= 0  # false only when the start itself has a non-finite loss
         at_last = last.clamp(min=0)
@@ -287,7 +370,7 @@ class History:
                 reached = torch.where(close.any(dim=0), close.to(torch.int8).argmax(dim=0), -1)
         else:
             final, final_loss = self.last_point.detach().cpu(), self.last_loss.detach().cpu()
-            reached = self.reached.cpu() if plan.minima else None
+            reached = self._first_within_tolerance().cpu() if plan.minima else None
         distance = nearest = None
         if plan.minima:
             minima = torch.tensor([p for p, _ in plan.minima], dtype=final.dtype)

@@ -10,6 +10,11 @@ Every step:
    or loss is not finite, or whose point leaves a generous bound around the view box, stops
    there and reports the step as ``diverged_at``.
 
+A stopped row's values are masked from then on. In a ``record: final`` run on the CPU (maps and
+sweeps, where a third of the rows may diverge) the stopped rows leave the batch instead, once
+they are a sixteenth of it: their summaries are settled, and the optimizers go on over the
+running rows only (:func:`_drop_stopped_rows`), so no step is spent on them.
+
 Events follow engine/record.py: ``meta``, ``chunk``s of columns (when streaming), ``done``.
 """
 
@@ -48,6 +53,9 @@ __all__ = [
 DIVERGENCE_MARGIN = 10.0
 # Streaming cadence: the first chunk right after the first step, then at most this often.
 CHUNK_SECONDS = 0.05
+# Stopped rows leave a final record's batch once they are this share of it (each time costs a
+# copy of every per-row tensor; masking them costs a few passes every step).
+DROP_SHARE = 1 / 16
 _HUTCHINSON_STREAM = 101  # counter-based random stream of AdaHessian's probes
 
 
@@ -144,6 +152,10 @@ def _step_rows(
     starts = torch.tensor([row.start for row in plan.rows], dtype=dtype, device=device)
     seeds = torch.tensor([row.seed for row in plan.rows], dtype=torch.int64, device=device)
     params, optimizers = [], []
+    # Each group's rows in the batch: the plan's until stopped rows leave it.
+    spans = [(group.lo, group.hi) for group in plan.groups]
+    dropping = _can_drop_stopped_rows(plan)
+    stops_seen = 0
     for group in plan.groups:
         p = starts[group.lo : group.hi].clone().requires_grad_()
         tensors = {
@@ -163,6 +175,20 @@ def _step_rows(
     for t in range(steps + 1):
         if cancel is not None and cancel.is_set():
             return
+        if dropping and stops.stops_made != stops_seen:
+            stops_seen = stops.stops_made
+            if stops.stopped_count(steps) >= max(1.0, DROP_SHARE * len(stops.at)):
+                running = stops.at > steps
+                dropped = _drop_stopped_rows(plan, optimizers, params, spans, running)
+                if dropped is None:
+                    dropping = False
+                else:
+                    params, spans = dropped
+                    history.drop_stopped()
+                    seeds = seeds[running]
+                    if not len(seeds):  # every row has stopped: nothing changes any more
+                        history.done_steps = steps + 1
+                        break
         points = torch.cat(params) if len(params) > 1 else params[0]
         loss, grad, grads = _loss_and_gradients(plan, points, params, t, create_graph and t < steps)
         # A row whose loss or gradient is not a finite number cannot go on: it stops here.
@@ -195,11 +221,15 @@ def _step_rows(
         if stopped is not None:
             noisy = torch.where(stops.pair_mask(t), 0.0, noisy)
         graphs = grads if grads is not None else (None,) * len(params)
-        for group, p, g, optimizer in zip(plan.groups, params, graphs, optimizers, strict=True):
-            p.grad = noisy[group.lo : group.hi]
+        for group, (lo, hi), p, g, optimizer in zip(
+            plan.groups, spans, params, graphs, optimizers, strict=True
+        ):
+            if lo == hi:  # a group whose rows have all stopped
+                continue
+            p.grad = noisy[lo:hi]
             try:
                 if group.entry.accepts_hessian_diagonal:
-                    hessian = _hutchinson_diagonal(g, p, seeds[group.lo : group.hi], t)
+                    hessian = _hutchinson_diagonal(g, p, seeds[lo:hi], t)
                     optimizer.step(hessian=[hessian.detach()])
                 else:
                     optimizer.step()
@@ -218,13 +248,76 @@ def _step_rows(
                 frozen = stops.pair_mask(t + 1)
                 new = torch.where(frozen, history.point(t), new)
             if frozen is not None:
-                for group, p in zip(plan.groups, params, strict=True):
-                    p.copy_(new[group.lo : group.hi])
+                for (lo, hi), p in zip(spans, params, strict=True):
+                    p.copy_(new[lo:hi])
             history.record_point(t + 1, new)
 
     if stream and history.emitted < history.done_steps:
         yield RunEvent("chunk", _chunk(history))
     yield RunEvent("done", {"rows": history.summaries()})
+
+
+def _can_drop_stopped_rows(plan: RunPlan) -> bool:
+    """Whether stopped rows may leave the batch: a final record (nothing is kept per step) on
+    the CPU (counting the stopped rows reads the device), and optimizers whose rows are
+    independent and whose steps draw nothing at random (a smaller batch would draw other
+    numbers) nor need the gradient's graph."""
+    return (
+        plan.spec.record == "final"
+        and plan.device.type == "cpu"
+        and not any(
+            group.entry.random_step
+            or group.entry.needs_create_graph
+            or group.entry.accepts_hessian_diagonal
+            for group in plan.groups
+        )
+    )
+
+
+def _drop_stopped_rows(
+    plan: RunPlan,
+    optimizers: list[torch.optim.Optimizer],
+    params: list[torch.Tensor],
+    spans: list[tuple[int, int]],
+    running: torch.Tensor,
+) -> tuple[list[torch.Tensor], list[tuple[int, int]]] | None:
+    """Each group's optimizer over its running rows only: a new parameter of those rows, and
+    its state and per-row hyperparameters cut to them. Every value a running row has is the
+    same as before (it is copied, not recomputed), and rows are independent, so the run's
+    numbers do not change.
+
+    Args:
+        running: a mask over the batch, the rows to keep.
+
+    Returns:
+        The new parameters and each group's rows in the new batch, or None (nothing changed)
+        when an optimizer keeps state this cannot cut: a tensor shaped neither like the
+        parameter nor as a scalar.
+    """
+    for p, optimizer in zip(params, optimizers, strict=True):
+        state = optimizer.state.get(p, {})
+        if len(optimizer.param_groups) != 1 or any(
+            isinstance(value, torch.Tensor) and value.ndim > 0 and value.shape != p.shape
+            for value in state.values()
+        ):
+            return None
+    kept_params, kept_spans, lo = [], [], 0
+    for group, (a, b), p, optimizer in zip(plan.groups, spans, params, optimizers, strict=True):
+        rows = running[a:b]
+        kept = p.detach()[rows].requires_grad_()
+        (param_group,) = optimizer.param_groups
+        state = optimizer.state.pop(p, {})
+        optimizer.state[kept] = {
+            key: value[rows] if isinstance(value, torch.Tensor) and value.ndim > 0 else value
+            for key, value in state.items()
+        }
+        param_group["params"] = [kept]
+        for name, _ in group.tensor_values:  # (rows, 1) per-row hyperparameters
+            param_group[name] = param_group[name][rows]
+        kept_params.append(kept)
+        kept_spans.append((lo, lo + kept.shape[0]))
+        lo += kept.shape[0]
+    return kept_params, kept_spans
 
 
 def _loss_and_gradients(

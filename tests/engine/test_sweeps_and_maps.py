@@ -155,3 +155,69 @@ def test_a_map_says_which_minimum_each_start_reaches():
 def test_nearest_minimum_is_null_without_known_minima():
     run = spec(landscape={"expression": "x**2 + y**2"}, series=[{"optimizer": "sgd"}])
     assert run_to_result(run)["series"][0]["nearest_minimum"] is None
+
+
+# Stopped rows leave a final record's batch (engine/stepping.py, _drop_stopped_rows)
+
+DIVERGING_MAP = {
+    "landscape": {"id": "himmelblau"},
+    "steps": 120,
+    "record": "final",
+    "seeds": [0, 1],
+    "noise": {"kind": "gaussian", "sigma": 0.5},
+    "starts": {"grid": {"x": [-6, 6, 7], "y": [-6, 6, 7]}},
+    "series": [
+        # Rows diverge at many different steps, in several optimizer instances: a tensor
+        # sweep (one instance), a non-tensor one (one instance per value), a plain series.
+        {"optimizer": "anon", "sweep": [{"param": "gamma", "values": [-1.0, 0.0, 1.0]},
+                                        {"param": "lr", "values": [0.01, 0.3]}]},
+        {"optimizer": "adam", "sweep": {"param": "beta1", "values": [0.0, 0.9]},
+         "hparams": {"lr": 0.5}},
+        {"optimizer": "sgd", "hparams": {"lr": 0.03}},
+    ],
+}  # fmt: skip
+
+
+def kept_batches(monkeypatch, share: float) -> tuple[dict, list[int]]:
+    """The result of DIVERGING_MAP with stopped rows leaving the batch from ``share`` of it
+    on, and the batch's size after each time they did."""
+    from engine import stepping
+
+    sizes: list[int] = []
+    monkeypatch.undo()  # the engine's own functions, not an earlier call's wrapper
+    drop = stepping._drop_stopped_rows
+
+    def recorded(*args):
+        dropped = drop(*args)
+        sizes.append(sum(p.shape[0] for p in dropped[0]))
+        return dropped
+
+    monkeypatch.setattr(stepping, "DROP_SHARE", share)
+    monkeypatch.setattr(stepping, "_drop_stopped_rows", recorded)
+    return run_to_result(RunSpec.model_validate(DIVERGING_MAP)), sizes
+
+
+def test_stopped_rows_leaving_the_batch_change_no_number(monkeypatch):
+    kept, never = kept_batches(monkeypatch, float("inf"))
+    dropped, sizes = kept_batches(monkeypatch, 1 / 16)
+    assert never == []
+    # Rows left more than once, the batch shrinking each time, never below the rows that run
+    # to the end.
+    rows = kept["series"]
+    running = sum(row["diverged_at"] is None for row in rows)
+    assert len(sizes) >= 2
+    assert len(rows) > sizes[0] > sizes[-1] >= running
+    assert any(row["steps_to_tolerance"] is not None for row in rows)
+    assert dropped == kept  # every summary to the last bit
+
+
+def test_a_run_whose_rows_all_stop_ends_alike(monkeypatch):
+    from engine import stepping
+
+    everything = {**DIVERGING_MAP, "series": [{"optimizer": "sgd", "hparams": {"lr": 5.0}}]}
+    monkeypatch.setattr(stepping, "DROP_SHARE", float("inf"))
+    kept = run_to_result(RunSpec.model_validate(everything))
+    monkeypatch.setattr(stepping, "DROP_SHARE", 1 / 16)
+    dropped = run_to_result(RunSpec.model_validate(everything))
+    assert all(row["diverged_at"] is not None for row in kept["series"])
+    assert dropped == kept

@@ -11,9 +11,9 @@ Every step:
    there and reports the step as ``diverged_at``.
 
 A stopped row's values are masked from then on. In a ``record: final`` run on the CPU (maps and
-sweeps, where a third of the rows may diverge) the stopped rows leave the batch instead, once
-they are a sixteenth of it: their summaries are settled, and the optimizers go on over the
-running rows only (:func:`_drop_stopped_rows`), so no step is spent on them.
+sweeps, where a third of the rows may diverge) the stopped rows leave the batch instead, every
+few steps: their summaries are settled, and the optimizers go on over the running rows only
+(:func:`_drop_stopped_rows`), so no step is spent on them.
 
 Events follow engine/record.py: ``meta``, ``chunk``s of columns (when streaming), ``done``.
 """
@@ -53,9 +53,10 @@ __all__ = [
 DIVERGENCE_MARGIN = 10.0
 # Streaming cadence: the first chunk right after the first step, then at most this often.
 CHUNK_SECONDS = 0.05
-# Stopped rows leave a final record's batch once they are this share of it (each time costs a
-# copy of every per-row tensor; masking them costs a few passes every step).
-DROP_SHARE = 1 / 16
+# Stopped rows leave a final record's batch at most this often (in steps): leaving costs about
+# as much as a few masked steps (a copy of every per-row tensor, against a few masking passes
+# a step), so they leave soon, but rows stopping one by one do not make every step copy.
+DROP_INTERVAL = 8
 _HUTCHINSON_STREAM = 101  # counter-based random stream of AdaHessian's probes
 
 
@@ -155,7 +156,7 @@ def _step_rows(
     # Each group's rows in the batch: the plan's until stopped rows leave it.
     spans = [(group.lo, group.hi) for group in plan.groups]
     dropping = _can_drop_stopped_rows(plan)
-    stops_seen = 0
+    stops_seen, last_drop = 0, 0
     for group in plan.groups:
         p = starts[group.lo : group.hi].clone().requires_grad_()
         tensors = {
@@ -175,9 +176,9 @@ def _step_rows(
     for t in range(steps + 1):
         if cancel is not None and cancel.is_set():
             return
-        if dropping and stops.stops_made != stops_seen:
-            stops_seen = stops.stops_made
-            if stops.stopped_count(steps) >= max(1.0, DROP_SHARE * len(stops.at)):
+        if dropping and stops.stops_made != stops_seen and t >= last_drop + DROP_INTERVAL:
+            stops_seen, last_drop = stops.stops_made, t
+            if stops.stopped_count(steps):
                 running = stops.at > steps
                 dropped = _drop_stopped_rows(plan, optimizers, params, spans, running)
                 if dropped is None:

@@ -178,9 +178,9 @@ DIVERGING_MAP = {
 }  # fmt: skip
 
 
-def kept_batches(monkeypatch, share: float) -> tuple[dict, list[int]]:
-    """The result of DIVERGING_MAP with stopped rows leaving the batch from ``share`` of it
-    on, and the batch's size after each time they did."""
+def kept_batches(monkeypatch, interval: float) -> tuple[dict, list[int]]:
+    """The result of DIVERGING_MAP with stopped rows leaving the batch at most every
+    ``interval`` steps, and the batch's size after each time they did."""
     from engine import stepping
 
     sizes: list[int] = []
@@ -192,14 +192,14 @@ def kept_batches(monkeypatch, share: float) -> tuple[dict, list[int]]:
         sizes.append(sum(p.shape[0] for p in dropped[0]))
         return dropped
 
-    monkeypatch.setattr(stepping, "DROP_SHARE", share)
+    monkeypatch.setattr(stepping, "DROP_INTERVAL", interval)
     monkeypatch.setattr(stepping, "_drop_stopped_rows", recorded)
     return run_to_result(RunSpec.model_validate(DIVERGING_MAP)), sizes
 
 
 def test_stopped_rows_leaving_the_batch_change_no_number(monkeypatch):
-    kept, never = kept_batches(monkeypatch, float("inf"))
-    dropped, sizes = kept_batches(monkeypatch, 1 / 16)
+    kept, never = kept_batches(monkeypatch, 10**9)
+    dropped, sizes = kept_batches(monkeypatch, 1)
     assert never == []
     # Rows left more than once, the batch shrinking each time, never below the rows that run
     # to the end.
@@ -215,9 +215,9 @@ def test_a_run_whose_rows_all_stop_ends_alike(monkeypatch):
     from engine import stepping
 
     everything = {**DIVERGING_MAP, "series": [{"optimizer": "sgd", "hparams": {"lr": 5.0}}]}
-    monkeypatch.setattr(stepping, "DROP_SHARE", float("inf"))
+    monkeypatch.setattr(stepping, "DROP_INTERVAL", 10**9)
     kept = run_to_result(RunSpec.model_validate(everything))
-    monkeypatch.setattr(stepping, "DROP_SHARE", 1 / 16)
+    monkeypatch.setattr(stepping, "DROP_INTERVAL", 1)
     dropped = run_to_result(RunSpec.model_validate(everything))
     assert all(row["diverged_at"] is not None for row in kept["series"])
     assert dropped == kept

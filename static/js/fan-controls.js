@@ -6,10 +6,8 @@
 import { h } from "./controls.js";
 import {
   countForStep, defaultFan, fanFromValues, fanParams, fanProblem, fanStep, fanValues,
-  formatFanValue,
+  formatFanValue, paramSymbol,
 } from "./fan.js";
-
-const symbol = (param) => (param === "gamma" ? "γ" : param);
 
 function numberInput(testid, label, value, onValue) {
   const input = h("input", { type: "text", inputmode: "decimal", value: String(value),
@@ -41,7 +39,7 @@ export function fanEditor(state, catalogue, index, changed) {
           title: `Run this series at ${fan.count} values of ${param} from `
             + `${formatFanValue(fan.from)} to ${formatFanValue(fan.to)} in one request, and `
             + "drag a slider through them",
-          onclick: () => set(param, fan) }, `${symbol(param)} (${fan.count} paths)`);
+          onclick: () => set(param, fan) }, `${paramSymbol(param)} (${fan.count} paths)`);
       }));
   }
   if (Array.isArray(sweep) || !params.includes(sweep.param)) return null;
@@ -58,7 +56,7 @@ export function fanEditor(state, catalogue, index, changed) {
   const step = fanStep(current);
   const stepLabel = scale === "log" ? "× step" : "step";
   return h("div", { class: "fan-editor", "data-testid": prefix },
-    h("div", { class: "fan-title" }, `Fan over ${symbol(sweep.param)}: ${fan.count} paths, one `
+    h("div", { class: "fan-title" }, `Fan over ${paramSymbol(sweep.param)}: ${fan.count} paths, one `
       + `request${scale === "log" ? ", log-spaced" : ""}`),
     h("div", { class: "fan-fields" },
       numberInput(`${prefix}-from`, "from", formatFanValue(fan.from), (from) => update({ from })),

@@ -205,10 +205,15 @@ export function formatFanValue(value) {
   return String(Number(value.toPrecision(3)));
 }
 
+// A swept hyperparameter as the page writes it: Anon's gamma as γ, others by their names.
+export function paramSymbol(param) {
+  return param === "gamma" ? "γ" : param;
+}
+
 // What the highlight shows, in words: a computed member, or a blend of two (and how much).
 export function describePath(path, param) {
   if (!path) return "";
-  const name = param === "gamma" ? "γ" : param;
+  const name = paramSymbol(param);
   if (!path.interpolated) return `computed path, ${name} = ${formatFanValue(path.lower.value)}`;
   const w = Math.round(path.weight * 100);
   return `interpolated: ${100 - w}% of ${name} = ${formatFanValue(path.lower.value)} + ${w}% of `

@@ -56,6 +56,8 @@ let traceType = "scatter";
 let shown = { row: 0, index: -1 };
 // How the loss plane is drawn: "contour" (a map with the path) or "surface" (3-D, the path on it).
 let planeView = "contour";
+// The row whose curves stand out (a fan's slider picks it), or null: every row alike.
+let highlighted = null;
 // Resolves pending `settled()` waits once the queued appends have been drawn.
 let settleWaiters = [];
 
@@ -106,26 +108,37 @@ function emptyFigure(div, title, message) {
 
 // ---- the curves ----
 
+// Line widths of a row's traces in each curve plot: training and held-out loss, or one.
+const CURVE_WIDTHS = { loss: [1.8, 1.4], accuracy: [1.6], gradNorm: [1.6] };
+
+// How a row's curves are drawn: the highlighted row wider and on top of the rest, faded.
+function emphasis(row) {
+  if (highlighted === null) return { width: 1, opacity: 1 };
+  return row.row === highlighted ? { width: 1.8, opacity: 1 } : { width: 0.8, opacity: 0.3 };
+}
+
 // The curve plots' traces per row: the loss plot has two (training, held out), the others one.
 function curveTraces(kind) {
   const traces = [];
+  const [width, heldOutWidth] = CURVE_WIDTHS[kind];
   for (const row of run.rows) {
     const color = look.color(row);
+    const { width: scale, opacity } = emphasis(row);
     // Typed from the start: Plotly extends a trace only with arrays of its own type.
     const base = { type: traceType, mode: "lines", x: new Float64Array(0), y: new Float64Array(0),
-      legendgroup: look.group(row),
+      legendgroup: look.group(row), opacity,
       hovertemplate: `${look.name(row)}<br>step %{x}<br>%{y:.4g}<extra></extra>` };
     if (kind === "loss") {
       // One legend entry per group (a series, or one value of its fan): it shows or hides
       // every seed's curves, training and held out.
       traces.push({ ...base, name: look.legendName(row), showlegend: look.inLegend(row),
-        line: { color, width: 1.8 } });
+        line: { color, width: width * scale } });
       traces.push({ ...base, name: `${look.name(row)} (held out)`, showlegend: false,
-        line: { color, width: 1.4, dash: "dot" },
+        line: { color, width: heldOutWidth * scale, dash: "dot" },
         hovertemplate: `${look.name(row)}, held out<br>step %{x}<br>%{y:.4g}<extra></extra>` });
     } else {
       traces.push({ ...base, name: look.name(row), showlegend: false,
-        line: { color, width: 1.6 } });
+        line: { color, width: width * scale } });
     }
   }
   return traces;
@@ -309,6 +322,30 @@ export function restyleNetworkRun(style) {
     Plotly.restyle(div, { "line.color": colors });
   }
   drawBoundary();
+}
+
+// Make row `row`'s curves stand out in every curve plot (null: all rows alike): one restyle per
+// plot, the data untouched.
+export function highlightNetworkRow(row) {
+  if (row === highlighted) return;
+  highlighted = row;
+  if (!run) return;
+  for (const kind of curveKinds()) {
+    const div = divs[CURVE_PLOTS[kind].div];
+    if (!div.data) continue;
+    const widths = [];
+    const opacities = [];
+    for (const r of run.rows) {
+      const { width: scale, opacity } = emphasis(r);
+      for (const width of CURVE_WIDTHS[kind]) {
+        widths.push(width * scale);
+        opacities.push(opacity);
+      }
+    }
+    if (widths.length === div.data.length) {
+      Plotly.restyle(div, { "line.width": widths, opacity: opacities });
+    }
+  }
 }
 
 // ---- the decision boundary, or the fitted curve ----

@@ -9,14 +9,16 @@ import * as api from "./api.js";
 import { viridis } from "./colors.js";
 import { clearProblems, h, showProblems } from "./controls.js";
 import { download, reproducibilityRecord } from "./export.js";
-import { fanFraction, fanFromValues, fanSeriesIndex } from "./fan.js";
+import {
+  fanFraction, fanFromValues, fanSeriesIndex, formatFanValue, paramSymbol,
+} from "./fan.js";
 import { renderNetworkControls } from "./networks-controls.js";
 import {
   addNetworkChunk, addPlane, addSnapshot, finishNetworkRun, networkRunToCsv, networkRunToJson,
   newNetworkRun,
 } from "./networks-data.js";
 import {
-  appendNetworkPoints, drawPlane, finishNetworkPlots, initNetworkPlots,
+  appendNetworkPoints, drawPlane, finishNetworkPlots, highlightNetworkRow, initNetworkPlots,
   initSnapshotSlider, networkPlotsSettled, restyleNetworkRun, setPlaneView, showNetworkRow,
   snapshotArrived, startNetworkRun,
 } from "./networks-plots.js";
@@ -100,6 +102,12 @@ function buildLayout() {
         h("div", { class: "net-toolbar" },
           h("label", { for: "net-shown-row" }, "Network shown"),
           h("select", { id: "net-shown-row", "data-testid": "net-shown-row" }),
+          // A fan's networks, one by one along its values: the one shown stands out.
+          h("span", { class: "net-fan", "data-testid": "net-fan", hidden: true },
+            h("label", { for: "net-fan-slider", "data-testid": "net-fan-label" }),
+            h("input", { id: "net-fan-slider", "data-testid": "net-fan-slider", type: "range",
+              min: "0", max: "0", step: "1", value: "0" }),
+            h("output", { "data-testid": "net-fan-value", for: "net-fan-slider" })),
           h("label", { for: "net-snapshot-slider" }, "Snapshot"),
           h("input", { id: "net-snapshot-slider", "data-testid": "net-snapshot-slider",
             type: "range", min: "0", max: "0", step: "1", value: "0" }),
@@ -300,6 +308,51 @@ function renderRowPicker() {
   return shown;
 }
 
+// ---- a fan's slider: which of its networks is shown ----
+
+// The run's fan (the series sweeping a hyperparameter the page fans, that hyperparameter and
+// its values), or null.
+function runFan() {
+  if (!run || !runSpec) return null;
+  const series = fanSeriesIndex(runSpec.series, catalogue.optimizers);
+  if (series < 0) return null;
+  const { param, values } = runSpec.series[series].sweep;
+  return { series, param, values };
+}
+
+// The fan's network at value `index`, of seed `seed` where it has one.
+function fanRow(fan, index, seed) {
+  const members = run.rows.filter((row) => row.series === fan.series
+    && row.hparams[fan.param] === fan.values[index]);
+  return members.find((row) => row.seed === seed) ?? members[0] ?? null;
+}
+
+// The slider over the fan's values at the shown network (hidden when the run has no fan), and
+// that network's curves standing out.
+function renderFanSlider(shownRow) {
+  const box = byTestId(ui.layout, "net-fan");
+  const fan = runFan();
+  box.hidden = !fan;
+  highlightNetworkRow(fan ? shownRow : null);
+  if (!fan) return;
+  const row = run.rows[shownRow];
+  const at = row?.series === fan.series ? fan.values.indexOf(row.hparams[fan.param]) : -1;
+  const slider = byTestId(box, "net-fan-slider");
+  slider.max = String(fan.values.length - 1);
+  slider.value = String(Math.max(at, 0));
+  byTestId(box, "net-fan-label").textContent = paramSymbol(fan.param);
+  byTestId(box, "net-fan-value").textContent = at >= 0 ? formatFanValue(fan.values[at]) : "—";
+}
+
+// Show network `row`: its boundary, its plane, its curves standing out in a fan.
+function showRow(row) {
+  state.shownRow = row;
+  byTestId(ui.layout, "net-shown-row").value = String(row);
+  writeUrl();
+  showNetworkRow(row);
+  renderFanSlider(row);
+}
+
 async function startRun() {
   clearTimeout(runTimer);
   runController?.abort();
@@ -322,7 +375,9 @@ async function startRun() {
         run.pointsPerRow = Math.min(meta.steps + 1, spec.max_points ?? SERVER_MAX_POINTS);
         run.planeAsked = Boolean(spec.plane);
         setStale("");
-        startNetworkRun(run, rowStyle(), renderRowPicker());
+        const shown = renderRowPicker();
+        renderFanSlider(shown);
+        startNetworkRun(run, rowStyle(), shown);
         renderResults();
       },
       chunk: (chunk) => {
@@ -534,10 +589,12 @@ function build() {
       setPlaneView(state.planeView);
     });
   }
-  on("net-shown-row", "change", (event) => {
-    state.shownRow = Number(event.target.value);
-    writeUrl();
-    showNetworkRow(state.shownRow);
+  on("net-shown-row", "change", (event) => showRow(Number(event.target.value)));
+  on("net-fan-slider", "input", (event) => {
+    const fan = runFan();
+    const row = fan && fanRow(fan, Number(event.target.value),
+      run.rows[state.shownRow]?.seed ?? run.rows[0]?.seed);
+    if (row) showRow(row.row);
   });
 }
 

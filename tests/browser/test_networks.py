@@ -436,6 +436,63 @@ def test_the_loss_plane_opens_as_a_3d_surface_with_the_path_on_it(base_url, open
     assert again.errors == []
 
 
+def test_a_fans_slider_walks_its_networks_without_a_request(base_url, open_page):
+    gammas = [0.0, 0.5, 1.0, 1.5]
+    state = network_state(
+        [{"optimizer": "anon", "hparams": {"lr": 0.01},
+          "sweep": {"param": "gamma", "values": gammas}}],
+        steps=60,
+    )  # fmt: skip
+    watched = open_page(base_url + "/" + network_fragment(state))
+    page = watched.page
+    bodies = record_run_bodies(page)
+    wait_for_network_runs(page, 1)
+    fan = page.get_by_test_id("net-fan")
+    assert fan.is_visible()
+    assert page.get_by_test_id("net-fan-label").text_content() == "γ"
+    slider = page.get_by_test_id("net-fan-slider")
+    assert slider.get_attribute("max") == "3"
+    assert page.get_by_test_id("net-fan-value").text_content() == "0"
+
+    def styles() -> list[dict]:
+        return page.evaluate(
+            """() => document.querySelector('[data-testid=net-plot-loss]').data
+                .map(t => ({width: t.line.width, opacity: t.opacity}))"""
+        )
+
+    # The shown network (gamma 0 at first) stands out; the others fade.
+    first = styles()
+    assert first[0]["width"] > first[2]["width"]
+    assert (first[0]["opacity"], first[2]["opacity"]) == (1, 0.3)
+
+    slider.fill("2")
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=net-fan-value]').textContent === '1'"
+    )
+    rows = page.evaluate(
+        """() => Array.from(document.querySelectorAll('[data-testid=net-shown-row] option'),
+            o => [o.value, o.textContent])"""
+    )
+    shown = page.get_by_test_id("net-shown-row").input_value()
+    assert shown == rows[2][0]
+    assert fragment_state(page)["shownRow"] == 2
+    # Training and held-out loss of network 2 (traces 4 and 5) stand out now.
+    after = styles()
+    assert after[4]["width"] > after[0]["width"]
+    assert [s["opacity"] for s in after] == [0.3] * 4 + [1, 1] + [0.3] * 2
+    page.wait_for_function(
+        """label => document.querySelector('[data-testid=net-plot-boundary]')
+            .layout.title.text.includes(label)""",
+        arg=rows[2][1].split(" · ")[0],
+    )
+    # Picking a network in the menu moves the slider with it.
+    page.get_by_test_id("net-shown-row").select_option(rows[3][0])
+    assert slider.input_value() == "3"
+    assert page.get_by_test_id("net-fan-value").text_content() == "1.5"
+    assert len(bodies) == 1  # the run itself: moving through the fan asks for nothing
+    assert watched.errors == []
+
+
 def test_network_presets_load_with_their_narration(base_url, open_page):
     assert NETWORK_PRESETS, "the server offers network presets"
     served = [p for p in httpx.get(f"{base_url}/api/presets").json() if "task" in p["spec"]]

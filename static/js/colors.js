@@ -25,6 +25,15 @@ export function seriesColor(index) {
   return SERIES_PALETTE[index % SERIES_PALETTE.length];
 }
 
+// Line dashes of series in the loss and distance plots, by position: two optimizers that
+// behave alike (Adam and Yogi under noise) draw the same curve, and a dashed curve on top lets
+// the one under it show through its gaps. Colour alone cannot.
+export const SERIES_DASHES = ["solid", "dash", "dot", "dashdot", "longdash", "longdashdot"];
+
+export function seriesDash(index) {
+  return SERIES_DASHES[index % SERIES_DASHES.length];
+}
+
 // The colour for a new series beside series coloured `used`: the first palette colour none of
 // them has (so removing a series and adding one never doubles a colour), else by position.
 export function nextSeriesColor(used) {

@@ -2,7 +2,7 @@
 // streamed and drawn as they arrive, and every change lands in the URL fragment.
 
 import * as api from "./api.js";
-import { seriesColor, viridis } from "./colors.js";
+import { seriesColor, seriesDash, viridis } from "./colors.js";
 import { clearProblems, h, renderControls, showProblems } from "./controls.js";
 import { download, runToCsv, runToJson } from "./export.js";
 import {
@@ -125,6 +125,10 @@ function rowStyle() {
     color: (row) => (row.series === fan
       ? fanColor(row.hparams[param])
       : state.series[row.series]?.color ?? seriesColor(row.series)),
+    // In the loss and distance plots: a comparison's series each their own dash (a fan's
+    // members, told apart by colour along their value, stay solid).
+    dash: (row) => (state.series.length > 1 && row.series !== fan ? seriesDash(row.series)
+      : "solid"),
     // The loss and distance plots get a trace for the fan's highlighted path; its members stay
     // out of the legend (the final-loss curve names them by colour).
     highlight: fan >= 0,

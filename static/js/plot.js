@@ -502,7 +502,7 @@ function metricTraces(rows, values, unit, every = 1) {
       type: "scatter", mode: "lines", name: look.name(row),
       legendgroup: legendGroup(row), showlegend: false, visible: shown(row),
       x: row.steps, y: values(row),
-      line: { color: look.color(row), width: look.seeds > 1 ? 1 : 2 },
+      line: { color: look.color(row), width: look.seeds > 1 ? 1 : 2, dash: look.dash(row) },
       opacity: look.seeds > 1 ? 0.4 : 1,
       hovertemplate: `<b>${look.name(row)}</b><br>step %{x}<br>${unit} %{y:.4g}<extra></extra>`,
     }));
@@ -526,7 +526,7 @@ function metricTraces(rows, values, unit, every = 1) {
         fill: "tonexty", fillcolor: withAlpha(color, 0.18), line: { width: 0, color },
         hoverinfo: "skip", name: `${name} 90%` },
       { ...common, x: band.steps, y: band.median, meta: { role: "median" },
-        name: `${name} median`, line: { color, width: 2.2 },
+        name: `${name} median`, line: { color, width: 2.2, dash: look.dash(group[0]) },
         hovertemplate: `<b>${name}</b> median of ${group.length} seeds<br>step %{x}<br>`
           + `${unit} %{y:.4g}<extra></extra>` },
     ];

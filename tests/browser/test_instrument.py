@@ -85,6 +85,15 @@ def test_thirteen_series_get_thirteen_colours(base_url, open_page, screenshot):
     assert len({swatches.nth(i).get_attribute("style") for i in range(13)}) == 13
     # One legend entry per series on the contour.
     assert sum(1 for trace in drawn if trace["group"]) == 13
+    # In the loss plot, each series also has a dash of its own among the first six: two
+    # optimizers that draw the same curve (Adam and Yogi under noise) both stay visible.
+    styles = page.evaluate(
+        """() => document.querySelector('[data-testid=plot-loss]').data
+            .map(t => [t.line.color, t.line.dash])"""
+    )
+    assert len(styles) == 13
+    assert len({dash for _, dash in styles[:6]}) == 6
+    assert len({(color.upper(), dash) for color, dash in styles}) == 13
     page.get_by_test_id("plot-contour").scroll_into_view_if_needed()
     screenshot(page, "thirteen-series")
     assert watched.errors == []

@@ -440,7 +440,10 @@ function drawBoundary() {
   }
   Plotly.react(div, traces, layout(boundaryTitle(row, snapshot), {
     ...axes, showlegend: true, uirevision: runNumber,
-    // Above the axes, right of the title: clear of the x axis's title and the colour bar.
+    // The title at the top of the margin and the legend at its foot, right above the axes:
+    // beside each other on a wide plot, one over the other on a phone's (never on each other).
+    title: { text: boundaryTitle(row, snapshot), x: 0.02, xanchor: "left", yref: "container",
+      y: 1, yanchor: "top", pad: { t: px(8) }, font: { size: px(15) } },
     legend: { orientation: "h", x: 1, xanchor: "right", y: 1.0, yanchor: "bottom",
       font: { size: px(12) }, bgcolor: "rgba(255,255,255,0)" },
     margin: { l: px(48), r: px(14), t: px(62), b: px(44) },

@@ -53,27 +53,67 @@ export function catalogue() {
 }
 
 // Split server-sent events off the front of `buffer`: complete events and the unfinished rest.
+// An event's data is sliced out of the text, not copied line by line: a 256 x 256 map's
+// summaries are one line of some 40 MB.
 export function parseEvents(buffer) {
   const events = [];
-  const blocks = buffer.replaceAll("\r\n", "\n").split("\n\n");
+  const text = buffer.includes("\r") ? buffer.replaceAll("\r\n", "\n") : buffer;
+  const blocks = text.split("\n\n");
   const rest = blocks.pop();
   for (const block of blocks) {
     let event = "message";
     const data = [];
     for (const line of block.split("\n")) {
       if (line.startsWith("event:")) event = line.slice(6).trim();
-      else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
+      else if (line.startsWith("data:")) data.push(line.slice(line.startsWith("data: ") ? 6 : 5));
     }
-    if (data.length) events.push({ event, data: JSON.parse(data.join("\n")) });
+    if (data.length) {
+      events.push({ event, data: JSON.parse(data.length === 1 ? data[0] : data.join("\n")) });
+    }
   }
   return { events, rest };
 }
 
-// Whether `text` holds the end of an event at or after index `from` (an event's data can
-// arrive in many reads: only the new text is searched, never the whole buffer again).
+// Whether `text` holds the end of an event (a blank line: two line ends, each LF or CRLF) at
+// or after index `from` (an event's data can arrive in many reads: only the new text is
+// searched, never the whole buffer again). "\n\r\n" is in CRLF CRLF, and in LF CRLF, which
+// a CRLF stream becomes where parseEvents has kept its rest (with LF line ends).
 export function hasEventEnd(text, from = 0) {
   const start = Math.max(0, from - 3);
-  return text.indexOf("\n\n", start) >= 0 || text.indexOf("\r\n\r\n", start) >= 0;
+  return text.indexOf("\n\n", start) >= 0 || text.indexOf("\n\r\n", start) >= 0;
+}
+
+// A stream's text read by read, kept as the pieces it came in until one holds an event's end.
+// Appending each read to one string would copy that string whole at every search for the end
+// (a concatenation is flattened to be searched): quadratic in an event's size, seconds of a
+// frozen page for a big map's summaries. Here each read is searched with the few characters
+// before it (an end split across reads), and the pieces are joined once.
+export class EventText {
+  constructor() {
+    this.pieces = [];
+    this.tail = "";
+  }
+
+  // Add a read: the text so far when it holds the end of an event (to parseEvents), else null.
+  add(read) {
+    const edge = this.tail + read;
+    if (!hasEventEnd(edge)) {
+      this.pieces.push(read);
+      this.tail = edge.slice(-3);
+      return null;
+    }
+    const text = this.pieces.length ? this.pieces.join("") + read : read;
+    this.pieces = [];
+    this.tail = "";
+    return text;
+  }
+
+  // Keep what parseEvents left unfinished: the start of the next event.
+  keep(rest) {
+    if (!rest) return;
+    this.pieces.push(rest);
+    this.tail = rest.slice(-3);
+  }
 }
 
 // Reads that piled up (a busy page) resolve one after another without a task in between: past
@@ -89,18 +129,15 @@ function nextTask() {
 export async function streamRun(spec, handlers, signal) {
   const response = await postRun(spec, "text/event-stream", signal);
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = "";
+  const received = new EventText();
   let sliceStart = performance.now();
   for (;;) {
     const { value, done } = await reader.read();
     if (done) break;
-    const text = buffer + value;
-    if (!hasEventEnd(text, buffer.length)) {
-      buffer = text;
-      continue;
-    }
+    const text = received.add(value);
+    if (text === null) continue;
     const parsed = parseEvents(text);
-    buffer = parsed.rest;
+    received.keep(parsed.rest);
     for (const { event, data } of parsed.events) {
       if (event === "error") throw new ApiError(503, [{ loc: "", message: data.detail }]);
       handlers[event]?.(data);

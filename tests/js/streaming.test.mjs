@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
-import { hasEventEnd, parseEvents } from "../../static/js/api.js";
+import { EventText, hasEventEnd, parseEvents } from "../../static/js/api.js";
 import { addChunk, hasEnded, newRun, seedBand } from "../../static/js/run-data.js";
 
 const ROW = { series: 0, label: "Adam", optimizer: "adam", hparams: { lr: 0.1 }, seed: 0,
@@ -97,5 +97,51 @@ describe("events found in the new text only", () => {
     assert.equal(parses, 1);
     assert.equal(events.length, 1);
     assert.equal(events[0].data.rows.length, 2000);
+  });
+});
+
+describe("EventText: reads kept apart until an event ends", () => {
+  const sse = (event, data) => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+  const STREAM = sse("meta", { rows: [1, 2] }) + sse("chunk", { a: "x\ny" })
+    + sse("done", { rows: [] });
+  const EXPECTED = [["meta", { rows: [1, 2] }], ["chunk", { a: "x\ny" }], ["done", { rows: [] }]];
+
+  // The events of `text` read in pieces cut at `cuts`, as streamRun reads them.
+  function read(text, cuts) {
+    const received = new EventText();
+    const events = [];
+    let from = 0;
+    for (const to of [...cuts, text.length]) {
+      const whole = received.add(text.slice(from, to));
+      from = to;
+      if (whole === null) continue;
+      const parsed = parseEvents(whole);
+      received.keep(parsed.rest);
+      events.push(...parsed.events.map(({ event, data }) => [event, data]));
+    }
+    return events;
+  }
+
+  test("cut anywhere, LF or CRLF (between CR and LF too), the same events", () => {
+    for (const text of [STREAM, STREAM.replaceAll("\n", "\r\n")]) {
+      for (let cut = 0; cut <= text.length; cut++) {
+        assert.deepEqual(read(text, [cut]), EXPECTED, `cut at ${cut}`);
+        assert.deepEqual(read(text, [cut, cut + 1, cut + 2]), EXPECTED, `cuts at ${cut}`);
+      }
+      assert.deepEqual(read(text, Array.from({ length: text.length }, (_, i) => i)), EXPECTED);
+    }
+  });
+
+  test("a large event arriving in many reads is handed over once, whole", () => {
+    const data = JSON.stringify({ rows: Array.from({ length: 5000 }, (_, i) => i) });
+    const text = `event: done\ndata: ${data}\n\n`;
+    const received = new EventText();
+    const handed = [];
+    for (let at = 0; at < text.length; at += 101) {
+      const whole = received.add(text.slice(at, at + 101));
+      if (whole !== null) handed.push(whole);
+    }
+    assert.deepEqual(handed, [text]);
+    assert.equal(received.pieces.length, 0);
   });
 });

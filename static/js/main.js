@@ -269,6 +269,7 @@ function setReplaySpeed(value) {
 function changed(...kinds) {
   syncPresetMenu();
   writeUrl();
+  if (kinds.includes("structure")) showViewsFor(state);
   if (kinds.includes("structure")) renderControls(controlsRoot, state, catalogue, changed);
   if (kinds.includes("restyle")) redraw();
   if (kinds.includes("start")) plot.setStart(state.start);
@@ -626,9 +627,17 @@ function syncPresetMenu() {
   $("narration-toggle").setAttribute("aria-expanded", String(state.narration));
 }
 
+// The views `state`'s runs draw in: a map's or phase diagram's panel takes the trajectories'
+// place from the start (its run's first event would otherwise find them drawn, to hide them).
+function showViewsFor(next) {
+  if (isSummaryRun(next)) document.body.classList.add("summary-view");
+  else hideCells();
+}
+
 async function loadState(next) {
   state = next;
   runController?.abort();
+  showViewsFor(state);
   syncPresetMenu();
   renderControls(controlsRoot, state, catalogue, changed);
   writeUrl();

@@ -113,6 +113,10 @@ function watchPlotSizes() {
       if (target._fullLayout && contentRect.width > 0 && contentRect.height > 0) {
         Plotly.Plots.resize(target);
       }
+      // A view shown again draws what it was left to do while hidden (see displayed).
+      if (contentRect.width > 0 && [...pending.keys()].some((name) => divs[name] === target)) {
+        requestWork();
+      }
     }
   });
   for (const div of Object.values(divs)) observer.observe(div);
@@ -1017,6 +1021,20 @@ const taskChannel = new MessageChannel();
 const taskQueue = [];
 taskChannel.port1.onmessage = () => taskQueue.shift()?.();
 
+// Whether view `name` is on the page, not in a part of it that is hidden (the trajectories'
+// views while a map or phase diagram shows, the 2-D view while the Networks view does). Work
+// for a view that is not waits until it is (watchPlotSizes sees it come back): no figure is
+// drawn only to be hidden, which for the 3-D view is up to a second of the main thread.
+function displayed(name) {
+  return divs[name].getClientRects().length > 0;
+}
+
+// Whether a view on the page has work left.
+function workOnPage() {
+  for (const name of pending.keys()) if (displayed(name)) return true;
+  return false;
+}
+
 function need(name, what) {
   if (pending.get(name) !== "figure") pending.set(name, what);
   requestWork();
@@ -1037,7 +1055,7 @@ function frameWork(now) {
   drawLayers();
   const chosen = chooseWork(now);
   if (!chosen.length) {
-    if (pending.size) requestWork(); // a view waits out its interval
+    if (workOnPage()) requestWork(); // a view waits out its interval
     else settle();
     return;
   }
@@ -1045,7 +1063,7 @@ function frameWork(now) {
     try {
       for (const name of chosen) runWork(name);
     } finally {
-      if (pending.size) requestWork();
+      if (workOnPage()) requestWork();
       else settle();
     }
   });
@@ -1057,9 +1075,9 @@ function frameWork(now) {
 function chooseWork(now) {
   const interval = (name) => (name === "surface" ? SURFACE_INTERVAL_MS
     : view.live ? LIVE_INTERVAL_MS : 0);
-  const ready = (name) => pending.has(name) && (pending.get(name) === "figure"
+  const ready = (name) => pending.has(name) && displayed(name) && (pending.get(name) === "figure"
     || now - (lastStepUpdate.get(name) ?? -Infinity) >= interval(name));
-  const figure = FIGURES.find((name) => pending.get(name) === "figure");
+  const figure = FIGURES.find((name) => pending.get(name) === "figure" && displayed(name));
   if (figure) return [figure];
   if (!view.live && !playing) return VIEWS.filter(ready);
   // The contour (the view people watch) every other turn, the others in turn between.
@@ -1100,9 +1118,10 @@ function settle() {
   for (const resolve of waiters) resolve();
 }
 
-// Resolves once every view shows what it should (the last redraw or step has reached it).
+// Resolves once every view on the page shows what it should (the last redraw or step has
+// reached it); a hidden view catches up when shown.
 export function settled() {
-  if (!pending.size && !workQueued) return Promise.resolve();
+  if (!workOnPage() && !workQueued) return Promise.resolve();
   return new Promise((resolve) => settleWaiters.push(resolve));
 }
 

@@ -496,6 +496,32 @@ def test_a_tuned_run_shows_the_chosen_values_and_the_same_budget(base_url, open_
 # ---- controls and the URL ----
 
 
+def test_a_map_page_draws_no_hidden_trajectory_views_until_they_are_shown(base_url, open_page):
+    """The trajectories' views are hidden while a map shows: opened on a map, the page never
+    draws them (the 3-D view alone is up to a second of the main thread in software WebGL);
+    once the map is turned off, they draw the trajectory run."""
+    watched = open_page(base_url + fragment(MAP_STATE))
+    page = watched.page
+    wait_for_runs(page, 1)
+    drawn = """() => ["plot-contour", "plot-loss", "plot-distance", "plot-surface"].map(id => {
+        const div = document.querySelector(`[data-testid=${id}]`);
+        return [id, div.getClientRects().length > 0, (div.data ?? []).length]; })"""
+    assert page.evaluate(drawn) == [
+        ["plot-contour", False, 0], ["plot-loss", False, 0], ["plot-distance", False, 0],
+        ["plot-surface", False, 0],
+    ]  # fmt: skip
+    assert page.get_by_test_id("plot-cells").is_visible()
+
+    with page.expect_request(is_run_request, timeout=RUN_MS) as request_info:
+        page.get_by_test_id("map-toggle").uncheck()
+    assert "starts" not in request_info.value.post_data_json
+    wait_for_runs(page, 2)
+    views = page.evaluate(drawn)
+    assert all(shown and traces > 0 for _, shown, traces in views), views
+    assert not page.get_by_test_id("plot-cells").is_visible()
+    assert watched.errors == []
+
+
 def test_the_page_turns_a_run_into_a_map_a_phase_diagram_and_a_tuned_run(base_url, open_page):
     state = page_state(
         [{"optimizer": "adam", "hparams": {"lr": 0.1}}],

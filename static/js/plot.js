@@ -1106,7 +1106,10 @@ function runWork(name) {
     else if (name === "surface") drawSurface();
     else if (name === "gamma") drawFanCurveNow();
     else drawMetric(name);
-  } else if (run) {
+  } else if (run && (run.done || liveViews().includes(name))) {
+    // A step asked for a finished run's replay can find a new run streaming by its turn: a
+    // view that does not follow streams (the 3-D one in software WebGL) takes it whole at the
+    // end instead.
     updateStep(name);
   }
   lastStepUpdate.set(name, performance.now());

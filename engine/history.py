@@ -53,10 +53,6 @@ class Stops:
         self._latest_stop = -1
         self._mask = self._pair_mask = None
 
-    def stopped_count(self, steps: int) -> int:
-        """How many rows have stopped (reads the flags: on a GPU it waits for the device)."""
-        return int((self.at <= steps).sum())
-
     def stop(self, bad: torch.Tensor, step: int) -> bool:
         """Rows flagged ``bad`` that are still running stop at ``step``. Returns whether any
         row may have stopped (on a GPU, always: reading the flag would wait for the device)."""
@@ -255,27 +251,24 @@ class History:
 
     def last_valid(self) -> torch.Tensor:
         """Each row's last valid point index, on the CPU (-1 when its start was not valid)."""
-        at = self.stops.at if self.settled is None else self._settle()["at"]
-        return (at.clamp(max=self.plan.steps + 1) - 1).cpu()
+        return (self.stops.at.clamp(max=self.plan.steps + 1) - 1).cpu()
 
     # ---- a final record's batch without its stopped rows
 
     # What a final record keeps per row in the batch (with the stops' ``at``).
     _PER_ROW = ("last_point", "last_loss", "loss_sum", "unreached", "steps_unreached")
 
-    def drop_stopped(self) -> torch.Tensor:
-        """Take the rows that have stopped out of the batch (a final record's): their values
-        are settled (:meth:`_settle`) and no longer change, so the step loop no longer steps
-        nor masks them. Returns the rows kept, a mask over the batch as it was."""
+    def drop_stopped(self, running: torch.Tensor) -> None:
+        """Keep only the ``running`` rows in the batch (a mask over it; a final record's): the
+        others' values are settled (:meth:`_settle`) and no longer change, so the step loop no
+        longer steps nor masks them."""
         if self.full:
             raise ValueError("a full record keeps every row's columns: its batch stays whole")
         self._settle()
-        running = self.stops.at > self.plan.steps
         self.batch_rows = self.batch_rows[running]
         for name in self._PER_ROW:
             setattr(self, name, getattr(self, name)[running])
         self.stops.keep(running)
-        return running
 
     def _rejoin(self) -> None:
         """Every plan row in the batch again, in order (for the summaries, once stepped)."""

@@ -178,14 +178,14 @@ def _step_rows(
             return
         if dropping and stops.stops_made != stops_seen and t >= last_drop + DROP_INTERVAL:
             stops_seen, last_drop = stops.stops_made, t
-            if stops.stopped_count(steps):
-                running = stops.at > steps
+            running = stops.at > steps
+            if not bool(running.all()):
                 dropped = _drop_stopped_rows(plan, optimizers, params, spans, running)
                 if dropped is None:
                     dropping = False
                 else:
                     params, spans = dropped
-                    history.drop_stopped()
+                    history.drop_stopped(running)
                     seeds = seeds[running]
                     if not len(seeds):  # every row has stopped: nothing changes any more
                         history.done_steps = steps + 1

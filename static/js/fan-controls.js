@@ -56,8 +56,8 @@ export function fanEditor(state, catalogue, index, changed) {
   const step = fanStep(current);
   const stepLabel = scale === "log" ? "× step" : "step";
   return h("div", { class: "fan-editor", "data-testid": prefix },
-    h("div", { class: "fan-title" }, `Fan over ${paramSymbol(sweep.param)}: ${fan.count} paths, one `
-      + `request${scale === "log" ? ", log-spaced" : ""}`),
+    h("div", { class: "fan-title" }, `Fan over ${paramSymbol(sweep.param)}: ${fan.count} `
+      + `paths, one request${scale === "log" ? ", log-spaced" : ""}`),
     h("div", { class: "fan-fields" },
       numberInput(`${prefix}-from`, "from", formatFanValue(fan.from), (from) => update({ from })),
       numberInput(`${prefix}-to`, "to", formatFanValue(fan.to), (to) => update({ to })),

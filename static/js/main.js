@@ -269,8 +269,10 @@ function setReplaySpeed(value) {
 function changed(...kinds) {
   syncPresetMenu();
   writeUrl();
-  if (kinds.includes("structure")) showViewsFor(state);
-  if (kinds.includes("structure")) renderControls(controlsRoot, state, catalogue, changed);
+  if (kinds.includes("structure")) {
+    showViewsFor(state);
+    renderControls(controlsRoot, state, catalogue, changed);
+  }
   if (kinds.includes("restyle")) redraw();
   if (kinds.includes("start")) plot.setStart(state.start);
   if (kinds.includes("surface")) {

@@ -333,17 +333,11 @@ export function highlightNetworkRow(row) {
   for (const kind of curveKinds()) {
     const div = divs[CURVE_PLOTS[kind].div];
     if (!div.data) continue;
-    const widths = [];
-    const opacities = [];
-    for (const r of run.rows) {
-      const { width: scale, opacity } = emphasis(r);
-      for (const width of CURVE_WIDTHS[kind]) {
-        widths.push(width * scale);
-        opacities.push(opacity);
-      }
-    }
-    if (widths.length === div.data.length) {
-      Plotly.restyle(div, { "line.width": widths, opacity: opacities });
+    // The styles a new figure's traces would have (no points: they are not copied).
+    const styles = curveTraces(kind);
+    if (styles.length === div.data.length) {
+      Plotly.restyle(div, { "line.width": styles.map((trace) => trace.line.width),
+        opacity: styles.map((trace) => trace.opacity) });
     }
   }
 }
@@ -438,11 +432,12 @@ function drawBoundary() {
     axes = { xaxis: { range: xRange, title: { text: "x" }, zeroline: false },
       yaxis: { title: { text: "y" }, zeroline: false } };
   }
-  Plotly.react(div, traces, layout(boundaryTitle(row, snapshot), {
+  const title = boundaryTitle(row, snapshot);
+  Plotly.react(div, traces, layout(title, {
     ...axes, showlegend: true, uirevision: runNumber,
     // The title at the top of the margin and the legend at its foot, right above the axes:
     // beside each other on a wide plot, one over the other on a phone's (never on each other).
-    title: { text: boundaryTitle(row, snapshot), x: 0.02, xanchor: "left", yref: "container",
+    title: { text: title, x: 0.02, xanchor: "left", yref: "container",
       y: 1, yanchor: "top", pad: { t: px(8) }, font: { size: px(15) } },
     legend: { orientation: "h", x: 1, xanchor: "right", y: 1.0, yanchor: "bottom",
       font: { size: px(12) }, bgcolor: "rgba(255,255,255,0)" },

@@ -12,6 +12,7 @@ Pure Python and torch (no web framework), importable from a notebook::
 
 - ``engine.spec``: the run specification (the JSON contract of ``POST /api/runs``) and limits.
 - ``engine.plan``: rows, the groups of rows one optimizer instance steps, the device.
+- ``engine.rows``: the rows as columns, and per-row records made when they are read.
 - ``engine.stepping``: the step loop and its events (``meta``, ``preview``, ``chunk``, ``done``).
 - ``engine.history``: what a run records on its device; columns and summaries cut from it.
 - ``engine.record``: the declared shape of what a run sends, and its two wire encodings.

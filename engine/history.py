@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from engine.bulk import collector_paused
 from engine.plan import RunPlan
+from engine.rows import Records
 from landscapes.noise import DriftNoise
 
 __all__ = ["History", "Stops", "kept_steps"]
@@ -44,6 +44,7 @@ class Stops:
         self.stops_made = 0  # how many times rows have stopped (a step's check stops several)
         self._mask: torch.Tensor | None = None
         self._pair_mask: torch.Tensor | None = None
+        self._box: tuple[torch.Tensor, torch.Tensor, list[float], list[float]] | None = None
 
     def keep(self, rows: torch.Tensor) -> None:
         """Keep only ``rows`` (a mask over the rows, none of them stopped): the rows that have
@@ -100,12 +101,16 @@ class Stops:
             # flat points against the tightest of the two bounds, or, when that fails (a row
             # frozen near one bound, say), each column against its own. NaN makes the extremes
             # NaN, which fails both.
+            if self._box is None or self._box[0] is not lo or self._box[1] is not hi:
+                # The bounds as numbers, read once per run rather than once per step.
+                self._box = (lo, hi, lo.tolist(), hi.tolist())
+            lows, highs = self._box[2], self._box[3]
             least, most = torch.aminmax(points.reshape(-1))
-            if float(least) >= float(lo.max()) and float(most) <= float(hi.min()):
+            if float(least) >= max(lows) and float(most) <= min(highs):
                 return False
             for column in range(points.shape[1]):
                 least, most = torch.aminmax(points[:, column])
-                if not (float(least) >= float(lo[column]) and float(most) <= float(hi[column])):
+                if not (float(least) >= lows[column] and float(most) <= highs[column]):
                     break
             else:
                 return False
@@ -162,8 +167,10 @@ class History:
     # once it has: see :meth:`_first_within_tolerance`)
     last_point: torch.Tensor | None = None
     last_loss: torch.Tensor | None = None
-    unreached: torch.Tensor | None = None
-    steps_unreached: torch.Tensor | None = None
+    unreached: torch.Tensor | None = None  # uint8, 1 while unreached
+    steps_unreached: torch.Tensor | None = None  # int32 (steps are at most 100,000)
+    _gap: torch.Tensor | None = None  # record_loss's buffers, kept from step to step
+    _far: torch.Tensor | None = None
     # record 'final' once stopped rows have left the batch (drop_stopped): the plan's row of
     # each row in the batch, and every plan row's values as of their last settling
     batch_rows: torch.Tensor | None = None
@@ -188,8 +195,8 @@ class History:
         else:
             history.last_point = starts.clone()
             history.last_loss = torch.zeros(rows, dtype=dtype, device=device)
-            history.unreached = torch.ones(rows, dtype=torch.bool, device=device)
-            history.steps_unreached = torch.zeros(rows, dtype=torch.int64, device=device)
+            history.unreached = torch.ones(rows, dtype=torch.uint8, device=device)
+            history.steps_unreached = torch.zeros(rows, dtype=torch.int32, device=device)
         return history
 
     # ---- recording, step by step
@@ -217,10 +224,15 @@ class History:
             pairs = self.stops.pair_mask(step)
             self.last_point = torch.where(pairs, self.last_point, points.detach())
         if self.plan.best_value is not None:
-            # Two passes a step, no mask: a row stays unreached until its loss is within
-            # tolerance, and counts the steps it was (see _first_within_tolerance).
-            self.unreached &= (loss - self.plan.best_value).abs() > self.plan.spec.tolerance
-            self.steps_unreached += self.unreached
+            # No mask: a row stays unreached until its loss is within tolerance, and counts
+            # the steps it was (see _first_within_tolerance). Four passes into kept buffers;
+            # 0/1 bytes added to int32 counts cast as they go (a bool to int64 is a copy).
+            if self._far is None or self._far.shape != loss.shape:
+                self._gap, self._far = torch.empty_like(loss), torch.empty_like(self.unreached)
+            gap = torch.sub(loss, self.plan.best_value, out=self._gap).abs_()
+            torch.gt(gap, self.plan.spec.tolerance, out=self._far)
+            self.unreached.bitwise_and_(self._far)
+            self.steps_unreached.add_(self.unreached)
 
     def record_grad_norm(self, step: int, grad_norm: torch.Tensor | None) -> None:
         """The clean gradient norm after ``step`` steps (a full record's; None for a final
@@ -336,21 +348,20 @@ class History:
 
     # ---- summaries
 
-    def summaries(self) -> list[dict[str, Any]]:
-        """Per row (:class:`engine.record.RowSummary`), see :meth:`_summaries`; a burst of
-        small objects, made with the collector paused (engine/bulk.py)."""
-        with collector_paused():
-            return self._summaries()
+    def summaries(self) -> Records:
+        """Per row (:class:`engine.record.RowSummary`), see :meth:`_summary_columns`: computed
+        now, as columns; the dicts are made when read (engine/rows.py)."""
+        columns = self._summary_columns()
+        return Records(len(self.plan.rows), lambda: _summary_records(self.plan, columns))
 
-    def _summaries(self) -> list[dict[str, Any]]:
-        """Per row (:class:`engine.record.RowSummary`): final point and clean loss, distance to
-        the nearest global minimum and which one it is, the first step within ``tolerance`` of
-        the minimum value, and the step it diverged at."""
+    def _summary_columns(self) -> dict[str, np.ndarray | None]:
+        """Per row: final point and clean loss, distance to the nearest global minimum and
+        which one it is, the first step within ``tolerance`` of the minimum value (-1: none),
+        and the last valid step (-1: not even the start), as numpy columns."""
         plan = self.plan
         steps, R = plan.steps, len(plan.rows)
         self._rejoin()
         last = self.last_valid()
-        valid = last >= 0  # false only when the start itself has a non-finite loss
         at_last = last.clamp(min=0)
         if self.full:
             losses = self.losses.cpu()
@@ -374,38 +385,56 @@ class History:
             else:
                 moved = minima[None].expand(R, -1, -1)
             distance, nearest = torch.linalg.vector_norm(final[:, None] - moved, dim=2).min(dim=1)
-        # Through numpy: its tolist is many times faster than torch's at a map's 65,536 rows.
-        final_list, loss_list = final.numpy().tolist(), final_loss.numpy().tolist()
-        last_list, valid_list = last.numpy().tolist(), valid.numpy().tolist()
         # A stopped row's losses are 0 from its stop on: the sum is over its valid points.
-        mean_list = (self.loss_sum.cpu() / (last + 1).clamp(min=1)).numpy().tolist()
-        distance_list = distance.numpy().tolist() if distance is not None else [None] * R
-        nearest_list = nearest.numpy().tolist() if nearest is not None else [None] * R
-        reached_list = reached.numpy().tolist() if reached is not None else [-1] * R
-        steps = plan.steps
-        # One comprehension over zipped columns (a map summarises 65,536 rows); a row whose
-        # start was not valid (not ``ok``) has no final values.
-        return [
-            {
-                "row": row.index,
-                "final_point": point if ok else list(row.start),
-                "final_loss": value if ok else None,
-                "mean_loss": mean if ok else None,
-                "distance_to_minimum": gap if ok else None,
-                "nearest_minimum": which if ok else None,
-                "steps_to_tolerance": hit if hit >= 0 else None,
-                "diverged_at": end + 1 if end < steps else None,
-            }
-            for row, ok, point, value, mean, gap, which, hit, end in zip(
-                plan.rows,
-                valid_list,
-                final_list,
-                loss_list,
-                mean_list,
-                distance_list,
-                nearest_list,
-                reached_list,
-                last_list,
-                strict=True,
-            )
-        ]
+        mean = self.loss_sum.cpu() / (last + 1).clamp(min=1)
+        return {
+            "final": final.numpy(),
+            "final_loss": final_loss.numpy(),
+            "mean_loss": mean.numpy(),
+            "distance": distance.numpy() if distance is not None else None,
+            "nearest": nearest.numpy() if nearest is not None else None,
+            "reached": reached.numpy() if reached is not None else None,
+            "last": last.numpy(),
+        }
+
+
+def _summary_records(plan: RunPlan, columns: dict[str, np.ndarray | None]) -> list[dict[str, Any]]:
+    """The rows' ``RowSummary`` dicts from :meth:`History._summary_columns`; a row whose start
+    was not valid has no final values (its start is its final point)."""
+    R, steps = len(plan.rows), plan.steps
+    # Through numpy: its tolist is many times faster than torch's at a map's 65,536 rows.
+    last_list = columns["last"].tolist()
+    absent = [None] * R
+
+    def listed(name: str) -> list[Any]:
+        column = columns[name]
+        return column.tolist() if column is not None else absent
+
+    reached = columns["reached"]
+    reached_list = reached.tolist() if reached is not None else [-1] * R
+    starts = plan.rows.start.tolist()
+    # One comprehension over zipped columns (a map summarises 65,536 rows).
+    return [
+        {
+            "row": index,
+            "final_point": point if end >= 0 else start,
+            "final_loss": value if end >= 0 else None,
+            "mean_loss": mean if end >= 0 else None,
+            "distance_to_minimum": gap if end >= 0 else None,
+            "nearest_minimum": which if end >= 0 else None,
+            "steps_to_tolerance": hit if hit >= 0 else None,
+            "diverged_at": end + 1 if end < steps else None,
+        }
+        for index, start, point, value, mean, gap, which, hit, end in zip(
+            plan.rows.row.tolist(),
+            starts,
+            listed("final"),
+            listed("final_loss"),
+            listed("mean_loss"),
+            listed("distance"),
+            listed("nearest"),
+            reached_list,
+            last_list,
+            strict=True,
+        )
+    ]

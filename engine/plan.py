@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import metadata
-from typing import Any, NamedTuple
+from typing import Any
 
+import numpy as np
 import torch
 
-from engine.bulk import collector_paused
+from engine.rows import Row, RowTable, Variant
 from engine.spec import RunSpec, SeriesSpec, StartsGrid
 from landscapes import Landscape
 from landscapes.noise import NoiseModel
@@ -47,40 +48,6 @@ PREVIEW_MIN_SIDE = 16
 PREVIEW_STRIDE = 4
 
 
-class Row(NamedTuple):
-    """One trajectory. A named tuple: a map has 65,536 of them, made in a fraction of the time
-    a frozen dataclass takes."""
-
-    index: int
-    series: int
-    label: str
-    optimizer: str
-    hparams: dict[str, Any]
-    seed: int
-    start: tuple[float, float]
-
-    def describe(self) -> dict[str, Any]:
-        """The row's identity as the record's ``RowInfo`` declares it."""
-        return describe_rows((self,))[0]
-
-
-def describe_rows(rows: Iterable[Row]) -> list[dict[str, Any]]:
-    """Each row's identity as the record's ``RowInfo`` declares it. One comprehension over the
-    tuples' fields rather than a method per row: a map describes 65,536 of them."""
-    return [
-        {
-            "row": index,
-            "series": series,
-            "label": label,
-            "optimizer": optimizer,
-            "hparams": hparams,
-            "seed": seed,
-            "start": [x, y],
-        }
-        for index, series, label, optimizer, hparams, seed, (x, y) in rows
-    ]
-
-
 @dataclass(frozen=True)
 class Group:
     """Rows ``[lo, hi)`` stepped by one optimizer instance."""
@@ -102,7 +69,7 @@ class RunPlan:
     # The landscape's analytic value and gradient (None: autograd, e.g. for typed functions).
     value_and_grad: Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]] | None
     noise: NoiseModel
-    rows: tuple[Row, ...]
+    rows: RowTable
     groups: tuple[Group, ...]
     dtype: torch.dtype
     device: torch.device
@@ -132,7 +99,9 @@ class RunPlan:
             j * nx + i for j in range(0, ny, PREVIEW_STRIDE) for i in range(0, nx, PREVIEW_STRIDE)
         }
         per_start = nx * ny  # rows run through the starts fastest
-        return [row.index for row in self.rows if row.index % per_start in coarse]
+        coarse_starts = np.zeros(per_start, dtype=bool)
+        coarse_starts[sorted(coarse)] = True
+        return self.rows.row[coarse_starts[self.rows.row % per_start]].tolist()
 
     def subset(self, indices: list[int]) -> RunPlan:
         """The same run restricted to the rows ``indices`` (ascending), each group keeping its
@@ -152,16 +121,12 @@ class RunPlan:
             groups.append(
                 dataclasses.replace(group, lo=lo, hi=lo + len(kept), tensor_values=tensors)
             )
-        return dataclasses.replace(
-            self, rows=tuple(self.rows[i] for i in indices), groups=tuple(groups)
-        )
+        return dataclasses.replace(self, rows=self.rows.take(indices), groups=tuple(groups))
 
     def describe(self) -> dict[str, Any]:
         """The ``meta`` event (``RunMeta`` in engine/record.py): every row, and what the numbers
         were computed with."""
-        with collector_paused():
-            rows = describe_rows(self.rows)
-        return {"rows": rows, **self.describe_run()}
+        return {"rows": self.rows.describe(), **self.describe_run()}
 
     def describe_run(self) -> dict[str, Any]:
         """What the numbers were computed with (the whole result carries it beside its rows)."""
@@ -226,17 +191,9 @@ def plan_run(spec: RunSpec, configured_device: str = "auto") -> RunPlan:
         ValueError: the device cannot be had.
     """
     landscape, params = spec.landscape.resolve()
-    with collector_paused():
-        starts = spec.start_points(landscape.default_start)
-        pairs = [(seed, start) for seed in spec.seeds for start in starts]
-
-        def rows_of_variant(first, series, label, optimizer, hparams) -> list[Row]:
-            return [
-                Row(first + i, series, label, optimizer, hparams, seed, start)
-                for i, (seed, start) in enumerate(pairs)
-            ]
-
-        rows, groups = expand_series(spec.series, rows_of_variant)
+    starts = spec.start_array(landscape.default_start)
+    variants, groups = expand_series(spec.series, len(spec.seeds) * len(starts))
+    rows = RowTable.product(variants, spec.seeds, starts)
     minima = tuple((tuple(p.point), p.value) for p in landscape.global_minima(params))
     return RunPlan(
         spec=spec,
@@ -245,7 +202,7 @@ def plan_run(spec: RunSpec, configured_device: str = "auto") -> RunPlan:
         fn=landscape.bind(params),
         value_and_grad=landscape.bind_value_and_grad(params),
         noise=spec.noise_model,
-        rows=tuple(rows),
+        rows=rows,
         groups=tuple(groups),
         dtype=torch.float64 if spec.dtype == "float64" else torch.float32,
         device=choose_device(spec.device, len(rows), configured_device),
@@ -254,18 +211,16 @@ def plan_run(spec: RunSpec, configured_device: str = "auto") -> RunPlan:
 
 
 def expand_series(
-    series: Sequence[SeriesSpec],
-    rows_of_variant: Callable[[int, int, str, str, dict[str, Any]], list[Any]],
-) -> tuple[list[Any], list[Group]]:
-    """Rows, series x sweep values x what ``rows_of_variant`` makes of each value (its seeds
-    and starts here, its seeds for a network run), and the groups stepping them: one optimizer
-    instance per series, or per run of values a swept hyperparameter cannot share (see
-    :meth:`SeriesSpec.instance_runs`), with the tensor hyperparameters' values per row.
-
-    ``rows_of_variant(first, series_index, label, optimizer_id, hparams)`` returns one value's
-    rows, numbered from ``first``.
+    series: Sequence[SeriesSpec], rows_per_variant: int
+) -> tuple[list[Variant], list[Group]]:
+    """The sweep values of every series (:class:`Variant`, series x values, in order), each
+    with ``rows_per_variant`` rows (its seeds and starts here, its seeds for a network run):
+    variant ``k``'s rows are ``[k * rows_per_variant, (k + 1) * rows_per_variant)``. And the
+    groups stepping them: one optimizer instance per series, or per run of values a swept
+    hyperparameter cannot share (see :meth:`SeriesSpec.instance_runs`), with the tensor
+    hyperparameters' values per row.
     """
-    rows: list[Any] = []
+    variants: list[Variant] = []
     groups: list[Group] = []
     for series_index, one in enumerate(series):
         entry = one.entry
@@ -274,9 +229,9 @@ def expand_series(
             label = one.label or entry.label
             if swept:
                 label = f"{label} " + " ".join(f"{k}={v:g}" for k, v in swept.items())
-            lo = len(rows)
-            rows += rows_of_variant(lo, series_index, label, entry.id, filled.model_dump())
-            per_variant.append((lo, len(rows), filled, swept))
+            lo = len(variants) * rows_per_variant
+            variants.append(Variant(series_index, label, entry.id, filled.model_dump()))
+            per_variant.append((lo, lo + rows_per_variant, filled, swept))
         tensors = [s.param for s in one.sweeps if s.param in entry.tensor_hparams]
         for first, last in one.instance_runs():
             run = per_variant[first:last]
@@ -286,4 +241,4 @@ def expand_series(
                 for name in tensors
             )
             groups.append(Group(entry, lo, hi, filled, tensor_values))
-    return rows, groups
+    return variants, groups

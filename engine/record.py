@@ -31,6 +31,7 @@ import pybase64
 from pydantic import BaseModel, ConfigDict, Field
 
 from engine.bulk import collector_paused
+from engine.rows import Records
 
 __all__ = [
     "COLUMNS",
@@ -329,6 +330,9 @@ class _Writer:
             return prepared
         if kind is np.ndarray:
             return self.array(value, where[:-1], where[-1])
+        if kind is Records:  # per-row dicts kept as columns until now (engine/rows.py)
+            value = value.tolist()
+            kind = list
         if kind is list or kind is tuple:
             for item in value:
                 if not (type(item) in _PLAIN_TYPES or (type(item) is float and item - item == 0.0)):

@@ -16,6 +16,7 @@ import math
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
+import numpy as np
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -173,11 +174,21 @@ class StartGrid(StrictModel):
     y: tuple[Coordinate, Coordinate, Annotated[int, Field(strict=True, ge=1, le=MAX_GRID_SIDE)]]
 
     def points(self) -> list[tuple[float, float]]:
-        def axis(lo: float, hi: float, n: int) -> list[float]:
-            return [lo] if n == 1 else [lo + (hi - lo) * i / (n - 1) for i in range(n)]
+        return [(x, y) for x, y in self.point_array().tolist()]
+
+    def point_array(self) -> np.ndarray:
+        """The points, ``(nx * ny, 2)`` float64, x fastest. Each coordinate is
+        ``lo + (hi - lo) * i / (n - 1)``, evaluated in that order (float64 arithmetic is
+        Python's: the same numbers as the formula written out per point)."""
+
+        def axis(lo: float, hi: float, n: int) -> np.ndarray:
+            if n == 1:
+                return np.array([lo], dtype=np.float64)
+            return lo + (hi - lo) * np.arange(n, dtype=np.float64) / (n - 1)
 
         xs, ys = axis(*self.x), axis(*self.y)
-        return [(x, y) for y in ys for x in xs]
+        grid_y, grid_x = np.meshgrid(ys, xs, indexing="ij")
+        return np.stack((grid_x.reshape(-1), grid_y.reshape(-1)), axis=1)
 
     @property
     def size(self) -> int:
@@ -487,15 +498,18 @@ class RunSpec(RowCounts, StrictModel):
         """The gradient noise (the no-noise model when ``noise`` is null)."""
         return self._noise
 
-    def start_points(self, default: tuple[float, float]) -> list[tuple[float, float]]:
-        """The rows' start points; ``default`` (the landscape's) when none is given."""
+    def start_array(self, default: tuple[float, float]) -> np.ndarray:
+        """The rows' start points, ``(S, 2)`` float64 (each coordinate as it was read);
+        ``default`` (the landscape's) when none is given."""
         if isinstance(self.starts, StartsGrid):
-            return self.starts.grid.points()
+            return self.starts.grid.point_array()
         if self.starts is not None:
-            return [tuple(p) for p in self.starts]
-        if self.start is not None:
-            return [tuple(self.start)]
-        return [tuple(default)]
+            points = self.starts
+        elif self.start is not None:
+            points = [self.start]
+        else:
+            points = [default]
+        return np.array(points, dtype=np.float64).reshape(-1, 2)
 
     def start_count(self) -> int:
         if isinstance(self.starts, StartsGrid):

@@ -150,8 +150,8 @@ def _step_rows(
     """The step loop of :func:`run_events`: ``chunk``s (when ``stream``), then ``done``."""
     spec, dtype, device = plan.spec, plan.dtype, plan.device
     steps = spec.steps
-    starts = torch.tensor([row.start for row in plan.rows], dtype=dtype, device=device)
-    seeds = torch.tensor([row.seed for row in plan.rows], dtype=torch.int64, device=device)
+    starts = torch.tensor(plan.rows.start, dtype=dtype, device=device)
+    seeds = torch.tensor(plan.rows.seed, dtype=torch.int64, device=device)
     params, optimizers = [], []
     # Each group's rows in the batch: the plan's until stopped rows leave it.
     spans = [(group.lo, group.hi) for group in plan.groups]

@@ -206,13 +206,12 @@ def plan_training(spec: NetworkRunSpec, configured_device: str = "auto") -> Netw
     Raises:
         ValueError: the device cannot be had.
     """
-    rows, groups = expand_series(
-        spec.series,
-        lambda first, series, label, optimizer, hparams: [
-            NetworkRow(first + i, series, label, optimizer, hparams, seed)
-            for i, seed in enumerate(spec.seeds)
-        ],
-    )
+    variants, groups = expand_series(spec.series, len(spec.seeds))
+    rows = [
+        NetworkRow(k * len(spec.seeds) + i, *variant, seed)
+        for k, variant in enumerate(variants)
+        for i, seed in enumerate(spec.seeds)
+    ]
     task, _ = spec.task.resolve()
     return NetworkPlan(
         spec=spec,

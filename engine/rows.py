@@ -1,0 +1,202 @@
+"""A run's rows as columns, and per-row records made only when somebody reads them.
+
+A map has 65,536 rows; as Python objects (a tuple per row, a dict per description and per
+summary) they cost about as much time as stepping them 150 times. The step loop needs two
+columns of them (each row's start and seed) and the summaries are a handful of numbers per row,
+so the engine keeps both as columns:
+
+- :class:`RowTable` is the plan's rows: what each row's sweep value shares (:class:`Variant`)
+  and one array per column. Indexing it gives a :class:`Row`, as a tuple of rows would.
+- :class:`Records` is a list of per-row dicts (the record's ``RowInfo`` or ``RowSummary``)
+  that is made from its columns the first time it is read: a consumer that wants dicts (the
+  JSON writer, the whole result) gets them, one that does not (a benchmark, a map's preview
+  thrown away on cancel) never pays for them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple, overload
+
+import numpy as np
+
+from engine.bulk import collector_paused
+
+__all__ = ["Records", "Row", "RowTable", "Variant"]
+
+
+class Row(NamedTuple):
+    """One trajectory."""
+
+    index: int
+    series: int
+    label: str
+    optimizer: str
+    hparams: dict[str, Any]
+    seed: int
+    start: tuple[float, float]
+
+
+class Variant(NamedTuple):
+    """What the rows of one sweep value of one series share (the hparams dict is shared too)."""
+
+    series: int
+    label: str
+    optimizer: str
+    hparams: dict[str, Any]
+
+
+class Records(Sequence[dict[str, Any]]):
+    """``count`` per-row dicts, made by ``make`` on first use (once, with the collector
+    paused: see engine/bulk.py). Reads like the list it stands for, and equals it."""
+
+    def __init__(self, count: int, make: Callable[[], list[dict[str, Any]]]) -> None:
+        self._count = count
+        self._make: Callable[[], list[dict[str, Any]]] | None = make
+        self._made: list[dict[str, Any]] | None = None
+
+    def tolist(self) -> list[dict[str, Any]]:
+        """The dicts (made now if not yet)."""
+        if self._made is None:
+            with collector_paused():
+                self._made = self._make()
+            self._make = None  # the columns it holds are not needed any more
+            if len(self._made) != self._count:
+                raise AssertionError(f"made {len(self._made)} records of {self._count}")
+        return self._made
+
+    def __len__(self) -> int:
+        return self._count
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+    def __getitem__(self, index):
+        return self.tolist()[index]
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return iter(self.tolist())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Records | list | tuple):
+            return self.tolist() == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like the list it stands for
+
+    def __repr__(self) -> str:
+        made = "made" if self._made is not None else "not made yet"
+        return f"Records({self._count} rows, {made})"
+
+
+@dataclass(frozen=True, eq=False)
+class RowTable(Sequence[Row]):
+    """Rows as columns: row ``k`` is number ``row[k]`` of its run, of sweep value
+    ``variants[variant[k]]``, from ``seed[k]`` and ``start[k]``.
+
+    The arrays are read-only: rows are shared by a plan and its subsets.
+    """
+
+    variants: tuple[Variant, ...]
+    row: np.ndarray  # (R,) int64, each row's number in its run
+    variant: np.ndarray  # (R,) int64, into ``variants``
+    seed: np.ndarray  # (R,) int64
+    start: np.ndarray  # (R, 2) float64
+
+    @classmethod
+    def product(
+        cls, variants: Sequence[Variant], seeds: Sequence[int], starts: np.ndarray
+    ) -> RowTable:
+        """Every variant x seed x start, starts fastest: the rows of a landscape run.
+
+        Args:
+            starts: ``(S, 2)`` float64, the exact coordinates (float64 holds any JSON number
+                a spec accepts as it was read).
+        """
+        per_variant = len(seeds) * len(starts)
+        rows = len(variants) * per_variant
+        seed = np.repeat(np.asarray(seeds, dtype=np.int64), len(starts))
+        table = cls(
+            variants=tuple(variants),
+            row=np.arange(rows, dtype=np.int64),
+            variant=np.repeat(np.arange(len(variants), dtype=np.int64), per_variant),
+            seed=np.tile(seed, len(variants)),
+            start=np.tile(
+                np.asarray(starts, dtype=np.float64).reshape(-1, 2), (len(variants) * len(seeds), 1)
+            ),
+        )
+        for column in (table.row, table.variant, table.seed, table.start):
+            column.flags.writeable = False
+        return table
+
+    def take(self, positions: Sequence[int] | np.ndarray) -> RowTable:
+        """The rows at ``positions`` (ascending), keeping their numbers."""
+        at = np.asarray(positions, dtype=np.int64)
+        table = RowTable(
+            self.variants, self.row[at], self.variant[at], self.seed[at], self.start[at]
+        )
+        for column in (table.row, table.variant, table.seed, table.start):
+            column.flags.writeable = False
+        return table
+
+    def __len__(self) -> int:
+        return len(self.row)
+
+    @overload
+    def __getitem__(self, position: int) -> Row: ...
+    @overload
+    def __getitem__(self, position: slice) -> RowTable: ...
+    def __getitem__(self, position):
+        if isinstance(position, slice):
+            return self.take(np.arange(len(self))[position])
+        series, label, optimizer, hparams = self.variants[int(self.variant[position])]
+        x, y = self.start[position].tolist()
+        return Row(
+            int(self.row[position]),
+            series,
+            label,
+            optimizer,
+            hparams,
+            int(self.seed[position]),
+            (x, y),
+        )
+
+    def __iter__(self) -> Iterator[Row]:
+        variants = self.variants
+        for index, variant, seed, (x, y) in zip(
+            self.row.tolist(),
+            self.variant.tolist(),
+            self.seed.tolist(),
+            self.start.tolist(),
+            strict=True,
+        ):
+            series, label, optimizer, hparams = variants[variant]
+            yield Row(index, series, label, optimizer, hparams, seed, (x, y))
+
+    def describe(self) -> Records:
+        """Each row's identity as the record's ``RowInfo`` declares it (made when read)."""
+        return Records(len(self), self._descriptions)
+
+    def _descriptions(self) -> list[dict[str, Any]]:
+        variants = self.variants
+        # One comprehension over the columns' lists: a map describes 65,536 rows.
+        return [
+            {
+                "row": index,
+                "series": variants[variant].series,
+                "label": variants[variant].label,
+                "optimizer": variants[variant].optimizer,
+                "hparams": variants[variant].hparams,
+                "seed": seed,
+                "start": start,
+            }
+            for index, variant, seed, start in zip(
+                self.row.tolist(),
+                self.variant.tolist(),
+                self.seed.tolist(),
+                self.start.tolist(),
+                strict=True,
+            )
+        ]

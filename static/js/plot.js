@@ -98,6 +98,30 @@ export function initPlots(elements) {
   document.body.dataset.renderer = webglAvailable() ? "webgl" : "svg";
   document.body.dataset.webgl = webglKind();
   watchPlotSizes();
+  watchScreen();
+}
+
+// ---- the 3-D view draws when it comes on screen ----
+
+// Views drawn only while some of them is on screen: the 3-D view, whose figure costs 100-500 ms
+// of the main thread in a software WebGL and which sits below the fold at 1280 x 800,
+// 1920 x 1080 and on a phone. Scrolled to, it draws what it was left to do (see displayed);
+// off screen again, it stops following the run.
+const ON_SCREEN_ONLY = ["surface"];
+const onScreen = new Set();
+function watchScreen() {
+  const observer = new IntersectionObserver((entries) => {
+    for (const { target, isIntersecting } of entries) {
+      const name = ON_SCREEN_ONLY.find((view) => divs[view] === target);
+      if (!isIntersecting) {
+        onScreen.delete(name);
+        continue;
+      }
+      onScreen.add(name);
+      if (pending.has(name)) requestWork();
+    }
+  });
+  for (const name of ON_SCREEN_ONLY) observer.observe(divs[name]);
 }
 
 // ---- sizes: plot divs that change size, and text that follows the page's ----
@@ -1022,11 +1046,13 @@ const taskQueue = [];
 taskChannel.port1.onmessage = () => taskQueue.shift()?.();
 
 // Whether view `name` is on the page, not in a part of it that is hidden (the trajectories'
-// views while a map or phase diagram shows, the 2-D view while the Networks view does). Work
-// for a view that is not waits until it is (watchPlotSizes sees it come back): no figure is
-// drawn only to be hidden, which for the 3-D view is up to a second of the main thread.
+// views while a map or phase diagram shows, the 2-D view while the Networks view does), and,
+// for the 3-D view, on screen (watchScreen). Work for a view that is not waits until it is
+// (watchPlotSizes and watchScreen see it come back): no figure is drawn only to be hidden or
+// scrolled past, which for the 3-D view is up to a second of the main thread.
 function displayed(name) {
-  return divs[name].getClientRects().length > 0;
+  if (divs[name].getClientRects().length === 0) return false;
+  return !ON_SCREEN_ONLY.includes(name) || onScreen.has(name);
 }
 
 // Whether a view on the page has work left.
@@ -1037,6 +1063,8 @@ function workOnPage() {
 
 function need(name, what) {
   if (pending.get(name) !== "figure") pending.set(name, what);
+  // Said on the div too (data-pending): scripts and tests see what a view waits to draw.
+  divs[name].dataset.pending = pending.get(name);
   requestWork();
 }
 
@@ -1101,6 +1129,7 @@ function chooseWork(now) {
 function runWork(name) {
   const what = pending.get(name);
   pending.delete(name);
+  delete divs[name].dataset.pending;
   if (what === "figure") {
     if (name === "contour") drawContour();
     else if (name === "surface") drawSurface();
@@ -1466,6 +1495,7 @@ export function drawGammaPlot(rows, gamma, param) {
 export function clearGammaPlot() {
   fanCurve = null;
   pending.delete("gamma");
+  delete divs.gamma.dataset.pending;
   if (divs.gamma.data) Plotly.purge(divs.gamma);
 }
 

@@ -105,3 +105,13 @@ REFERENCE_FIGURE = """async () => {
   div.remove();
   return times.slice(1);  // the first draw builds what the others reuse
 }"""
+
+
+def show_surface(page) -> None:
+    """Scroll the 3-D view on screen, where it draws (off screen it waits: see plot.js's
+    watchScreen), and wait until it has drawn what it had waiting."""
+    page.get_by_test_id("plot-surface").scroll_into_view_if_needed()
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=plot-surface]').dataset.pending",
+        timeout=RUN_SECONDS * 1000,
+    )

@@ -4,6 +4,7 @@ surface, Plotly's PNG export, CSV and JSON exports) is allowed, and nothing is b
 from __future__ import annotations
 
 import httpx
+from page_helpers import show_surface
 
 RUN_MS = 60_000
 # Records what the policy blocks from now on (console errors tell of earlier blocks too).
@@ -34,6 +35,8 @@ def test_the_page_works_under_its_content_security_policy(base_url, open_page):
     for plot in ("plot-contour", "plot-surface"):
         div = page.get_by_test_id(plot)
         div.scroll_into_view_if_needed()
+        if plot == "plot-surface":
+            show_surface(page)
         div.hover()
         with page.expect_download(timeout=20_000) as download:
             div.locator('.modebar-btn[data-title="Download plot as a PNG"]').click()

@@ -14,6 +14,7 @@ from page_helpers import (
     is_run_request,
     open_hyperparameters,
     server_result,
+    show_surface,
     state_fragment,
     wait_for_runs,
 )
@@ -178,6 +179,7 @@ def test_a_legend_click_hides_a_series_in_every_view(base_url, open_page):
     preset = get_preset("noise-ano-adam-yogi")
     page.get_by_test_id("preset").select_option(preset.id)
     wait_for_runs(page, 2)
+    show_surface(page)
     seeds = len(preset.spec["seeds"])
     adam = next(t for t in paths(page) if t["name"] == "Adam")["group"]
     others = {t["group"] for t in paths(page)} - {adam}
@@ -198,6 +200,7 @@ def test_a_legend_click_hides_a_series_in_every_view(base_url, open_page):
     assert ends == 3 * seeds
 
     legend_item(page, "Adam").click()
+    show_surface(page)
     page.wait_for_function(
         """group => document.querySelector('[data-testid=plot-surface]').data
             .filter(t => t.legendgroup === group).every(t => t.visible === false)""",
@@ -237,9 +240,11 @@ def test_a_legend_click_hides_a_series_in_every_view(base_url, open_page):
         """() => document.querySelector('[data-testid=plot-contour]').data
             .some(t => t.meta?.role === 'path' && t.line.color === '#8a2be2')"""
     )
+    show_surface(page)
     check_hidden()
 
     legend_item(page, "Adam").click()
+    show_surface(page)
     page.wait_for_function(
         """group => document.querySelector('[data-testid=plot-surface]').data
             .filter(t => t.legendgroup === group).every(t => t.visible === true)""",
@@ -264,12 +269,14 @@ def test_a_legend_click_hides_a_series_in_every_view(base_url, open_page):
         .every(t => t.visible === true))"""
     groups = [ano, *sorted(others - {ano}), adam]
     legend_item(page, "Ano").dblclick()
+    show_surface(page)
     page.wait_for_function(
         f"groups => ({surface_visible})(groups).join() === 'true,false,false'", arg=groups
     )
     for group in groups[1:]:
         assert all(v is False for v in hidden_in_every_view(page, group)["plot-loss"])
     legend_item(page, "Ano").dblclick()
+    show_surface(page)
     page.wait_for_function(f"groups => ({surface_visible})(groups).every(Boolean)", arg=groups)
     assert watched.errors == []
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from page_helpers import state_fragment, wait_for_runs
+from page_helpers import show_surface, state_fragment, wait_for_runs
 from playwright.sync_api import Browser, Page
 
 from app.presets import get_preset, list_presets
@@ -122,6 +122,7 @@ def assert_nothing_sticks_out(page: Page) -> None:
 
 
 def tick_font_sizes(page: Page) -> dict:
+    show_surface(page)
     return page.evaluate(
         """() => Object.fromEntries(["plot-contour", "plot-loss", "plot-surface"].map(id => {
             const layout = document.querySelector(`[data-testid=${id}]`)._fullLayout;
@@ -250,6 +251,7 @@ def test_the_3d_view_opens_full_width_and_back(base_url, open_at):
     page = open_at(base_url, *LAPTOP)
     wait_for_runs(page, 1)
     settle(page)
+    show_surface(page)
     toggle = page.get_by_test_id("surface-wide")
     assert toggle.get_attribute("aria-pressed") == "false"
     assert toggle.get_attribute("aria-controls") == "plot-surface"
@@ -289,6 +291,7 @@ def test_the_3d_axes_stay_on_the_landscape_box_when_a_path_escapes(base_url, ope
     page = open_at(base_url + state_fragment(series, steps=200), *LAPTOP)
     wait_for_runs(page, 1)
     settle(page)
+    show_surface(page)
     landscapes = httpx.get(f"{base_url}/api/landscapes").json()
     (x_box, y_box) = next(entry for entry in landscapes if entry["id"] == "rosenbrock")["view_box"]
     drawn = page.evaluate(
@@ -354,7 +357,8 @@ def test_screenshots_of_three_runs(base_url, open_at, width, height):
         # The first screen, whatever an input's focus scrolled to.
         page.evaluate("() => window.scrollTo(0, 0)")
         page.screenshot(path=str(ARTIFACTS / f"layout-{name}-{width}x{height}.png"))
-        # And the whole page: the 3-D view, the table and what follows them.
+        # And the whole page: the 3-D view (drawn once on screen), the table and what follows.
+        show_surface(page)
         page.screenshot(
             path=str(ARTIFACTS / f"layout-{name}-{width}x{height}-full.png"), full_page=True
         )

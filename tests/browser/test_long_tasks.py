@@ -35,6 +35,10 @@ a bare "no task over 50 ms" fails on a busy machine whatever the page does. Two 
    uses) holds the frame after each change of the 3-D view while it renders the surface on the
    CPU, 50-250 ms here whatever the grid's resolution or the canvas's pixel ratio (plot.js,
    liveViews).
+
+These runs are watched in a window tall enough for every view to be on screen, the 3-D one
+included (the worst case: at 1280 x 800 the 3-D view is below the fold and draws only once
+scrolled to, which the last test checks).
 """
 
 from __future__ import annotations
@@ -70,6 +74,8 @@ SURFACE_LIMIT_MS = 300
 MAX_CALL_POINTS = 25_000
 # ...and to the 3-D view where its WebGL is software: 3,000 path points, their gaps, the grid.
 MAX_SOFTWARE_3D_POINTS = 5_000
+# Every view on screen, the 3-D view below the others included.
+ALL_ON_SCREEN = {"width": VIEWPORT["width"], "height": 1400}
 # The reference figure's time on this project's 2-core machine, quiet (the median of 7 draws).
 REFERENCE_QUIET_MS = 12.0
 
@@ -139,8 +145,9 @@ def heavy_fragment() -> str:
 
 @pytest.fixture
 def watched(browser) -> Iterator[Watched]:
-    """A fresh page, instrumented before its scripts run, and its errors."""
-    context = browser.new_context(viewport=VIEWPORT)
+    """A fresh page with every view on screen, instrumented before its scripts run, and its
+    errors."""
+    context = browser.new_context(viewport=ALL_ON_SCREEN)
     watched = Watched(context.new_page())
     watched.page.on("pageerror", lambda error: watched.errors.append(str(error)))
     watched.page.on(
@@ -357,3 +364,42 @@ def test_the_landscape_is_a_picture_with_a_colour_bar_and_a_hover_that_says_wher
     page.mouse.move(1, 1)
     label.wait_for(state="hidden")
     assert watched.errors == []
+
+
+def test_the_3d_view_draws_when_it_comes_on_screen(base_url, browser):
+    """At 1280 x 800 the 3-D view is below the fold: a run draws the other views and not it
+    (no Plotly call, its work waits, data-pending says what); scrolled to, it draws the run,
+    once; scrolled away, the next run leaves it waiting again."""
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.add_init_script(INSTRUMENT)
+    page.goto(base_url)
+    wait_runs(page, 1)
+    surface_calls = """() => window.__lt.calls.filter((c) => c.plot === 'plot-surface')
+        .map((c) => c.name)"""
+    pending = "() => document.querySelector('[data-testid=plot-surface]').dataset.pending ?? null"
+    assert page.evaluate(surface_calls) == []
+    assert page.evaluate(pending) == "figure"
+    assert page.evaluate(
+        "() => window.__lt.calls.some((c) => c.plot === 'plot-contour' && c.figure)"
+    )
+
+    page.get_by_test_id("plot-surface").scroll_into_view_if_needed()
+    page.wait_for_function(f"() => ({pending})() === null", timeout=RUN_MS)
+    assert page.evaluate(surface_calls) == ["react"]
+    series = page.evaluate(
+        """() => new Set(document.querySelector('[data-testid=plot-surface]').data
+            .filter((t) => t.type === 'scatter3d' && t.mode === 'lines')
+            .map((t) => t.name)).size"""
+    )
+    assert series == page.get_by_test_id("series").count()
+
+    page.evaluate("() => window.scrollTo(0, 0)")
+    page.get_by_test_id("run").click()
+    wait_runs(page, 2)
+    assert page.evaluate(surface_calls) == ["react"]
+    assert page.evaluate(pending) == "figure"
+    assert errors == []
+    context.close()

@@ -11,7 +11,14 @@ from collections import Counter
 from urllib.parse import quote
 
 import pytest
-from page_helpers import RUN_SECONDS, SERIES_COLOURS, is_run_request, server_result, wait_for_runs
+from page_helpers import (
+    RUN_SECONDS,
+    SERIES_COLOURS,
+    is_run_request,
+    server_result,
+    show_surface,
+    wait_for_runs,
+)
 
 from app.presets import get_preset
 
@@ -516,6 +523,7 @@ def test_a_map_page_draws_no_hidden_trajectory_views_until_they_are_shown(base_u
         page.get_by_test_id("map-toggle").uncheck()
     assert "starts" not in request_info.value.post_data_json
     wait_for_runs(page, 2)
+    show_surface(page)  # the 3-D view draws once on screen
     views = page.evaluate(drawn)
     assert all(shown and traces > 0 for _, shown, traces in views), views
     assert not page.get_by_test_id("plot-cells").is_visible()

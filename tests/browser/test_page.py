@@ -13,6 +13,7 @@ from page_helpers import (
     is_run_request,
     open_hyperparameters,
     server_result,
+    show_surface,
     state_fragment,
     wait_for_runs,
 )
@@ -100,6 +101,7 @@ def test_page_loads_clean_and_draws_the_default_comparison(base_url, open_page, 
     assert len(path_traces(page, "plot-contour")) == series
     assert len(path_traces(page, "plot-loss")) == series
     screenshot(page, "default-comparison")
+    show_surface(page)  # the 3-D view draws once on screen
     for plot in ("plot-contour", "plot-loss", "plot-distance", "plot-surface"):
         screenshot(page.get_by_test_id(plot), f"view-{plot}")
 

@@ -103,24 +103,26 @@ export function initPlots(elements) {
 
 // ---- the 3-D view draws when it comes on screen ----
 
-// Views drawn only while some of them is on screen: the 3-D view, whose figure costs 100-500 ms
-// of the main thread in a software WebGL and which sits below the fold at 1280 x 800,
-// 1920 x 1080 and on a phone. Scrolled to, it draws what it was left to do (see displayed);
-// off screen again, it stops following the run.
+// Views drawn only while at least ON_SCREEN_RATIO of them is on screen: the 3-D view, whose
+// figure costs 100-500 ms of the main thread in a software WebGL (its first, which creates the
+// scene, up to a second) and which sits below the fold at 1280 x 800, 1920 x 1080 and on a
+// phone. Scrolled to, it draws what it was left to do (see displayed); off screen again, it
+// stops following the run. A sliver showing at the bottom of the window does not count.
 const ON_SCREEN_ONLY = ["surface"];
+const ON_SCREEN_RATIO = 0.25;
 const onScreen = new Set();
 function watchScreen() {
   const observer = new IntersectionObserver((entries) => {
-    for (const { target, isIntersecting } of entries) {
+    for (const { target, isIntersecting, intersectionRatio } of entries) {
       const name = ON_SCREEN_ONLY.find((view) => divs[view] === target);
-      if (!isIntersecting) {
+      if (!isIntersecting || intersectionRatio < ON_SCREEN_RATIO) {
         onScreen.delete(name);
         continue;
       }
       onScreen.add(name);
       if (pending.has(name)) requestWork();
     }
-  });
+  }, { threshold: [0, ON_SCREEN_RATIO] });
   for (const name of ON_SCREEN_ONLY) observer.observe(divs[name]);
 }
 

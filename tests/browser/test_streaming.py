@@ -138,7 +138,7 @@ REPLAY_STATE = {
 
 
 # Every view on screen, the 3-D view below the others included.
-ALL_ON_SCREEN = {"width": VIEWPORT["width"], "height": 1400}
+ALL_ON_SCREEN = {"width": VIEWPORT["width"], "height": 2400}
 
 
 @pytest.fixture

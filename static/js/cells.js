@@ -14,6 +14,9 @@
 // - nearest minimum: the one most non-diverged rows of the cell ended nearest, ties to the lower
 //   index.
 
+import { PLOTLY_CIVIDIS, PLOTLY_VIRIDIS, SERIES_PALETTE } from "./colors.js";
+import { contourLevels } from "./landscape-render.js";
+
 // Loss gaps are floored here on the log colour scale (an exact hit would be -Infinity), as the
 // loss plot floors them (view.js).
 export const GAP_FLOOR = 1e-16;
@@ -192,38 +195,184 @@ export function availableMetrics(kind, minimaCount) {
 export function cellValue(cell, metric, best) {
   if (!cell) return null;
   const m = cell.metrics;
-  let value;
-  if (metric === "final_loss") {
-    const gap = best === null || best === undefined ? m.finalLoss : m.gap;
-    value = Number.isFinite(gap) ? Math.log10(Math.max(gap, GAP_FLOOR)) : Number.NaN;
-  } else if (metric === "steps") {
-    value = m.stepsToTolerance;
-  } else {
-    value = m.nearestMinimum;
-  }
+  const value = metricValue(metric, m.finalLoss, m.gap, m.stepsToTolerance, m.nearestMinimum,
+    best);
   return Number.isFinite(value) ? value : null;
 }
 
-// The colour values of a picture: z[j][i] as Plotly's heat map takes it.
-export function metricGrid(picture, metric, best) {
-  return picture.cells.map((line) => line.map((cell) => cellValue(cell, metric, best)));
+// cellValue's number from a cell's metrics, NaN where greyed: one definition for the cells as
+// objects and as flat columns.
+function metricValue(metric, finalLoss, gap, stepsToTolerance, nearestMinimum, best) {
+  if (metric === "final_loss") {
+    const shown = best === null || best === undefined ? finalLoss : gap;
+    return Number.isFinite(shown) ? Math.log10(Math.max(shown, GAP_FLOOR)) : Number.NaN;
+  }
+  return metric === "steps" ? stepsToTolerance : nearestMinimum;
 }
 
-// The shared colour range of several grids' values: [lowest, highest] of their numbers, or
-// null when none has one (every cell greyed).
-export function sharedRange(grids) {
+// ---- pictures as flat columns ----
+//
+// What the summary worker (summary-worker.js) hands the page: every per-cell number of a
+// picture as a typed array, cell (j, i) at index j * nx + i, transferred rather than copied and
+// read by hover and drawing without an object per cell (a 256 x 256 map of three series is
+// 196,608 cells). NaN where a number has no meaning; `firstRow` is the row index of the cell's
+// first member, -1 where the picture has no cell.
+
+const FLAT_FLOATS = ["finalLoss", "gap", "stepsToTolerance", "nearestMinimum", "lossMin",
+  "lossMax"];
+const FLAT_COUNTS = ["reached", "rows", "diverged", "firstRow"];
+
+// `picture` (startMaps' or phaseDiagram's) as flat columns.
+export function flatPicture(picture) {
+  const nx = picture.x.length;
+  const ny = picture.y.length;
+  const flat = { label: picture.label, series: picture.series, xName: picture.xName,
+    yName: picture.yName, x: Float64Array.from(picture.x), y: Float64Array.from(picture.y), nx,
+    ny };
+  for (const name of FLAT_FLOATS) flat[name] = new Float64Array(nx * ny).fill(Number.NaN);
+  for (const name of FLAT_COUNTS) flat[name] = new Int32Array(nx * ny);
+  flat.firstRow.fill(-1);
+  picture.cells.forEach((line, j) => line.forEach((cell, i) => {
+    if (!cell) return;
+    const k = j * nx + i;
+    for (const name of FLAT_FLOATS) flat[name][k] = cell.metrics[name];
+    flat.reached[k] = cell.metrics.reached;
+    flat.rows[k] = cell.metrics.rows;
+    flat.diverged[k] = cell.metrics.diverged;
+    flat.firstRow[k] = cell.members[0].summary.row;
+  }));
+  return flat;
+}
+
+// The buffers of a flat picture's columns: what postMessage transfers.
+export function flatBuffers(flat) {
+  return [flat.x, flat.y, ...FLAT_FLOATS.map((n) => flat[n]), ...FLAT_COUNTS.map((n) => flat[n])]
+    .map((column) => column.buffer);
+}
+
+// Cell (j, i) of a flat picture as describeCell and cellValue take a cell ({x, y, metrics}),
+// with `row`, its first member's row; null where there is none.
+export function flatCell(flat, j, i) {
+  if (i < 0 || j < 0 || i >= flat.nx || j >= flat.ny) return null;
+  const k = j * flat.nx + i;
+  if (flat.firstRow[k] < 0) return null;
+  const metrics = {};
+  for (const name of FLAT_FLOATS) metrics[name] = flat[name][k];
+  metrics.reached = flat.reached[k];
+  metrics.rows = flat.rows[k];
+  metrics.diverged = flat.diverged[k];
+  return { x: flat.x[i], y: flat.y[j], row: flat.firstRow[k], metrics };
+}
+
+// The colour values of a flat picture for `metric` (cellValue's, NaN where greyed), by cell.
+export function flatValues(flat, metric, best) {
+  const values = new Float64Array(flat.nx * flat.ny).fill(Number.NaN);
+  for (let k = 0; k < values.length; k++) {
+    if (flat.firstRow[k] < 0) continue;
+    values[k] = metricValue(metric, flat.finalLoss[k], flat.gap[k], flat.stepsToTolerance[k],
+      flat.nearestMinimum[k], best);
+  }
+  return values;
+}
+
+// Flat values as Plotly's heat map takes z: lines by y, null where greyed.
+export function valueGrid(values, nx, ny) {
+  return Array.from({ length: ny }, (_, j) => Array.from(values.subarray(j * nx, (j + 1) * nx),
+    (value) => (Number.isFinite(value) ? value : null)));
+}
+
+// The shared colour range of several pictures' values: [lowest, highest] of their finite
+// numbers, or null when none has one (every cell greyed).
+export function sharedRange(valueLists) {
   let low = Infinity;
   let high = -Infinity;
-  for (const grid of grids) {
-    for (const line of grid) {
-      for (const value of line) {
-        if (value === null) continue;
-        if (value < low) low = value;
-        if (value > high) high = value;
-      }
+  for (const values of valueLists) {
+    for (const value of values) {
+      if (!Number.isFinite(value)) continue;
+      if (value < low) low = value;
+      if (value > high) high = value;
     }
   }
   return low <= high ? [low, high] : null;
+}
+
+// The colour scale of `metric` and its ends, as Plotly's colour axis takes them (explicit
+// stops: the worker paints map pictures with the same): the final loss on Viridis over the
+// pictures' shared `range`; the steps to tolerance on Cividis from 0 to the run's `steps`; the
+// nearest minimum categorical, minimum k the k-th series colour, flat over [k - 1/2, k + 1/2).
+export function metricScale(metric, { range, steps, minimaCount }) {
+  if (metric === "nearest") {
+    const colorscale = [];
+    for (let k = 0; k < minimaCount; k++) {
+      const colour = SERIES_PALETTE[k % SERIES_PALETTE.length];
+      colorscale.push([k / minimaCount, colour], [(k + 1) / minimaCount, colour]);
+    }
+    return { colorscale, cmin: -0.5, cmax: minimaCount - 0.5 };
+  }
+  if (metric === "steps") return { colorscale: PLOTLY_CIVIDIS, cmin: 0, cmax: steps };
+  const [low, high] = range ?? [0, 1];
+  return { colorscale: PLOTLY_VIRIDIS, cmin: low, cmax: high > low ? high : low + 1 };
+}
+
+// What a colour bar marks on `scale` (metricScale's): a categorical scale each category
+// (`minima`: the run's global minima, labelled by their points), a continuous one about
+// `count` round values (1, 2, 2.5 or 5 times a power of ten apart), its ends included when
+// round. [{value, label}].
+export function scaleTicks(metric, scale, minima, count = 6) {
+  if (metric === "nearest") {
+    return minima.map((minimum, k) => ({ value: k,
+      label: `(${formatValue(minimum.point[0])}, ${formatValue(minimum.point[1])})` }));
+  }
+  const pad = (scale.cmax - scale.cmin) * 1e-9;
+  return contourLevels(scale.cmin - pad, scale.cmax + pad, count)
+    .map((value) => ({ value, label: formatValue(value) }));
+}
+
+// Where the coordinates `coords` of a picture's columns (or lines) sit on the grid axis
+// [lo, hi, n]: their indices among its n values.
+export function gridIndices(coords, [lo, hi, n]) {
+  return Int32Array.from(coords, (c) => (n === 1 ? 0 : Math.round(((c - lo) / (hi - lo)) * (n - 1))));
+}
+
+// The values of a coarse picture (columns `columns` and lines `lines` of a grid of
+// `nx` x `ny` starts, by their indices: the preview's every 4th) spread over the whole grid:
+// each coarse cell fills its block, up to the next coarse column and line. Painted so, the
+// preview covers the same box as the finished map, on the same axes.
+export function blockValues(values, columns, lines, nx, ny) {
+  const spread = new Float64Array(nx * ny);
+  const columnOf = new Int32Array(nx);
+  for (let a = 0, i = 0; i < nx; i++) {
+    while (a + 1 < columns.length && columns[a + 1] <= i) a++;
+    columnOf[i] = a;
+  }
+  for (let b = 0, j = 0; j < ny; j++) {
+    while (b + 1 < lines.length && lines[b + 1] <= j) b++;
+    const from = b * columns.length;
+    for (let i = 0; i < nx; i++) spread[j * nx + i] = values[from + columnOf[i]];
+  }
+  return spread;
+}
+
+// A map picture's pixels (RGBA, one per cell, the top line the highest y, as an image is
+// drawn): each value's colour from `table` (colourTable's 256 entries) between `cmin` and
+// `cmax`, transparent where greyed (the plot's grey background shows through).
+export function cellPixels(values, nx, ny, table, cmin, cmax) {
+  const pixels = new Uint8ClampedArray(nx * ny * 4);
+  const scale = cmax > cmin ? 255 / (cmax - cmin) : 0;
+  for (let j = 0; j < ny; j++) {
+    const line = (ny - 1 - j) * nx;
+    for (let i = 0; i < nx; i++) {
+      const value = values[j * nx + i];
+      if (!Number.isFinite(value)) continue;
+      const entry = 3 * Math.min(255, Math.max(0, Math.round((value - cmin) * scale)));
+      const p = 4 * (line + i);
+      pixels[p] = table[entry];
+      pixels[p + 1] = table[entry + 1];
+      pixels[p + 2] = table[entry + 2];
+      pixels[p + 3] = 255;
+    }
+  }
+  return pixels;
 }
 
 // A number for reading: 3 significant digits, "diverged" for +Infinity.

@@ -1,16 +1,23 @@
-// The page's pictures of `record: final` runs: maps over a grid of starts (one heat map per
+// The page's pictures of `record: final` runs: maps over a grid of starts (one picture per
 // series, side by side, one shared colour scale) and phase diagrams over two hyperparameters.
 // A map draws the server's coarse preview at once and the full map when the run is done;
 // hovering a cell says its numbers, clicking it runs that cell's trajectories (one per seed,
-// a normal full-record run) and draws them under the maps, so the map stays in view. The cells
-// themselves are computed by cells.js, with the server's semantics.
+// a normal full-record run) and draws them under the maps, so the map stays in view.
+//
+// The run is streamed, parsed and aggregated by a worker (summary-worker.js, with cells.js's
+// semantics, the server's), which hands over each picture as flat typed columns and a map's
+// colours as images, one pixel per cell: the page's main thread never parses the rows (tens
+// of MB for a big map) nor colours a cell. A map is drawn as those images on its axes (Plotly's
+// heat map of 65,536 cells took 100-300 ms of main thread per picture); a phase diagram, whose
+// axes are its swept values (log, or unevenly spaced), as a heat map.
 
 import * as api from "./api.js";
+import { ApiError } from "./api.js";
 import {
-  availableMetrics, axisType, bestValue, describeCell, formatValue, metricGrid, phaseDiagram,
-  sharedRange, startMaps,
+  availableMetrics, axisType, bestValue, describeCell, flatCell, flatValues, formatValue,
+  gridAxis, metricScale, scaleTicks, sharedRange, valueGrid,
 } from "./cells.js";
-import { LANDSCAPE_COLORSCALE, SERIES_PALETTE, seriesColor } from "./colors.js";
+import { LANDSCAPE_COLORSCALE, seriesColor } from "./colors.js";
 import { h } from "./controls.js";
 import { rowsFromResult } from "./run-data.js";
 import { seedList, sweepList, tuningProgressText } from "./run-kinds.js";
@@ -31,7 +38,7 @@ const METRIC_LABELS = {
   nearest: "nearest minimum",
 };
 // The plots' pixel geometry: margins around the grid of pictures and the gaps between them.
-const MARGIN = { l: 58, r: 120, t: 34, b: 48 };
+const MARGIN = { l: 58, r: 132, t: 34, b: 48 };
 const GAP_X = 34;
 const GAP_Y = 62;
 const MOST_COLUMNS = 4;
@@ -56,7 +63,7 @@ export function initCells(options) {
     onchange: (event) => {
       hooks.state().cellMetric = event.target.value;
       hooks.writeUrl();
-      if (shown) draw();
+      if (shown) redrawCells();
     } });
   panel = {
     section,
@@ -91,6 +98,7 @@ export function hideCells() {
   trajectoryController?.abort();
   document.body.classList.remove("summary-view");
   if (panel) panel.section.hidden = true;
+  revokeImages();
   shown = null;
 }
 
@@ -106,8 +114,63 @@ export function summaryKind(spec) {
   return spec.starts?.grid ? "map" : null;
 }
 
-function nextFrame() {
-  return new Promise((resolve) => requestAnimationFrame(() => resolve()));
+// Resolves once the next frame is drawn (the page's own layout done, not forced by a plot).
+function afterFrame() {
+  return new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+}
+
+// ---- the summary worker ----
+
+let worker = null;
+let nextId = 1;
+// Per run id, what its messages go to; per question id, the answer's promise.
+const listeners = new Map();
+const questions = new Map();
+
+function summaryWorker() {
+  if (!worker) {
+    worker = new Worker(new URL("./summary-worker.js", import.meta.url), { type: "module" });
+    worker.onmessage = ({ data }) => {
+      if (data.type === "row") {
+        questions.get(data.ask)?.(data.info);
+        questions.delete(data.ask);
+      } else {
+        listeners.get(data.id)?.(data);
+      }
+    };
+    // A worker that failed to load or threw outside a run: every waiting run fails with it.
+    worker.onerror = (event) => {
+      for (const listener of listeners.values()) {
+        listener({ type: "error", error: { name: "Error", message: event.message } });
+      }
+    };
+  }
+  return worker;
+}
+
+// The identity of row `row` of run `id` (meta.rows[row], which stays in the worker).
+function rowInfo(id, row) {
+  const ask = nextId++;
+  return new Promise((resolve) => {
+    questions.set(ask, resolve);
+    summaryWorker().postMessage({ type: "row", id, row, ask });
+  });
+}
+
+function errorOf({ name, message, status, problems }) {
+  if (status !== null && status !== undefined) return new ApiError(status, problems);
+  const error = new Error(message);
+  error.name = name;
+  return error;
+}
+
+// The phase diagrams a spec asks for: each series swept over two hyperparameters, named as its
+// series (not as its first row, whose label names that row's two values).
+function phasesOf(spec) {
+  return spec.series.flatMap((series, index) => (sweepList(series.sweep).length === 2
+    ? [{ series: index, sweeps: sweepList(series.sweep),
+      label: series.label || hooks.optimizerLabel(series.optimizer) }]
+    : []));
 }
 
 // Stream the `record: final` run `spec` and draw it: the preview when one comes, then every
@@ -117,39 +180,56 @@ function nextFrame() {
 export async function runSummaries(spec, signal, progress) {
   const began = performance.now();
   const kind = summaryKind(spec);
-  let meta = null;
-  let done = null;
+  const id = nextId++;
   let reached = 0;
+  let rowCount = 0;
   // A tuned run streams nothing until it has tuned.
   if (spec.tune) progress.setStatus(tuningProgressText(spec.tune, spec.series.length));
   try {
-    await api.streamRun(spec, {
-      meta: (data) => {
-        meta = data;
-        trajectoryController?.abort();
-        shown = { spec, meta, kind, stage: "waiting", summaries: [], clicked: null };
-        showPanel();
-        panel.trajectory.hidden = true;
-        panel.info.textContent = "";
-        showTuning(meta.tuning ?? null, spec.seeds, hooks.state().series.map((s) => s.color));
-        describeRun();
-        Plotly.purge(panel.plot);
-        delete panel.plot.dataset.stage;
-      },
-      preview: (data) => {
-        shown.summaries = data.rows;
-        shown.stage = "preview";
-        draw();
-        progress.setStatus(`Coarse map drawn (every 4th start); computing the rest…`);
-      },
-      chunk: (chunk) => {
-        reached = chunk.to_step - 1;
-        progress.setProgress(reached, meta.steps);
-      },
-      done: (data) => {
-        done = data;
-      },
-    }, signal);
+    await new Promise((resolve, reject) => {
+      signal.throwIfAborted();
+      signal.addEventListener("abort", () => {
+        summaryWorker().postMessage({ type: "cancel", id });
+        reject(signal.reason);
+      }, { once: true });
+      listeners.set(id, (message) => {
+        if (signal.aborted) return;
+        if (message.type === "meta") {
+          trajectoryController?.abort();
+          revokeImages();
+          shown = { id, spec, meta: message.meta, kind, stage: "waiting", pictures: [],
+            clicked: null, drawing: null };
+          showPanel();
+          panel.trajectory.hidden = true;
+          panel.info.textContent = "";
+          showTuning(message.meta.tuning ?? null, spec.seeds,
+            hooks.state().series.map((s) => s.color));
+          describeRun();
+          Plotly.purge(panel.plot);
+          delete panel.plot.dataset.stage;
+          // A map's axes are known from its grid: laid out now, in a frame of their own, so
+          // that its cells need only be coloured when they come.
+          if (kind === "map") shown.drawing = afterFrame().then(drawMapFigure);
+        } else if (message.type === "progress") {
+          reached = message.toStep - 1;
+          progress.setProgress(reached, shown.meta.steps);
+        } else if (message.type === "pictures") {
+          revokeImages();
+          Object.assign(shown, { stage: message.stage, pictures: message.pictures,
+            paints: message.paints, urls: {} });
+          redrawCells();
+          if (message.stage === "preview") {
+            progress.setStatus("Coarse map drawn (every 4th start); computing the rest…");
+          }
+        } else if (message.type === "done") {
+          rowCount = message.rowCount;
+          resolve(shown.drawing);
+        } else if (message.type === "error") {
+          reject(errorOf(message.error));
+        }
+      });
+      summaryWorker().postMessage({ type: "run", id, spec, kind, phases: phasesOf(spec) });
+    });
   } catch (error) {
     if (error.name !== "AbortError") throw error;
     // Cancelled by the user (a new run says its own status instead).
@@ -159,17 +239,12 @@ export async function runSummaries(spec, signal, progress) {
       document.body.dataset.cancelledAt = String(performance.now());
     }
     return false;
+  } finally {
+    listeners.delete(id);
   }
-  if (!done) throw new Error("the run's stream ended before the run did");
-  // Let the status and progress paint before the cells are aggregated.
-  await nextFrame();
-  signal.throwIfAborted();
-  shown.summaries = done.rows;
-  shown.stage = "done";
-  await draw();
   const seconds = ((performance.now() - began) / 1000).toFixed(1);
-  progress.setStatus(`${done.rows.length} rows × ${meta.steps} steps in ${seconds} s `
-    + `(${meta.device}, ${meta.dtype}), summaries only.`);
+  progress.setStatus(`${rowCount} rows × ${shown.meta.steps} steps in ${seconds} s `
+    + `(${shown.meta.device}, ${shown.meta.dtype}), summaries only.`);
   return true;
 }
 
@@ -212,18 +287,6 @@ function currentMetric() {
   return metrics.includes(wanted) ? wanted : metrics[0];
 }
 
-function computePictures() {
-  const { spec, meta, kind, summaries } = shown;
-  const best = bestValue(meta.landscape);
-  if (kind === "map") return startMaps(meta.rows, summaries, spec.starts.grid, best);
-  return spec.series.flatMap((series, index) => {
-    if (sweepList(series.sweep).length !== 2) return [];
-    // Named as its series, not as its first row (whose label names that row's two values).
-    const label = series.label || hooks.optimizerLabel(series.optimizer);
-    return [{ ...phaseDiagram(meta.rows, summaries, index, sweepList(series.sweep), best), label }];
-  });
-}
-
 // The pictures' places: columns and rows of equal cells, in pixels and in paper fractions.
 function geometry(count, aspect, tallest) {
   const width = Math.max(panel.plot.clientWidth, 320);
@@ -240,37 +303,88 @@ function geometry(count, aspect, tallest) {
     return { line, column, x: [x0, x0 + cellWidth / plotWidth],
       y: [y1 - cellHeight / plotHeight, y1] };
   });
-  return { height: plotHeight + MARGIN.t + MARGIN.b, places, lines };
+  return { height: plotHeight + MARGIN.t + MARGIN.b, places, lines, plotWidth, plotHeight };
 }
 
-function colourAxis(metric, grids, minima, steps, best) {
+// What a colour bar of `metric` says it shows.
+function scaleTitle(metric, best) {
+  if (metric === "nearest") return "nearest minimum";
+  if (metric === "steps") return "steps to tolerance";
+  return best === null ? "log₁₀(final loss)" : "log₁₀(final loss − f*), floor 10⁻¹⁶";
+}
+
+// The colour axis of `metric` on `scale` (cells.js metricScale), with its colour bar's words
+// (a phase diagram's: its heat maps are traces on it).
+function colourAxis(metric, scale, minima, best) {
+  const colorbar = { thickness: 12, title: { side: "right", text: scaleTitle(metric, best) } };
   if (metric === "nearest") {
-    const count = minima.length;
-    // Categorical: minimum k is the k-th colour, flat over [k - 1/2, k + 1/2).
-    const colorscale = [];
-    for (let k = 0; k < count; k++) {
-      colorscale.push([k / count, SERIES_PALETTE[k]], [(k + 1) / count, SERIES_PALETTE[k]]);
-    }
-    return { colorscale, cmin: -0.5, cmax: count - 0.5,
-      colorbar: { title: { text: "nearest minimum", side: "right" }, thickness: 12,
-        tickvals: minima.map((_, k) => k),
-        ticktext: minima.map((m) => `(${formatValue(m.point[0])}, ${formatValue(m.point[1])})`) } };
+    const ticks = scaleTicks(metric, scale, minima);
+    Object.assign(colorbar, { tickvals: ticks.map((t) => t.value),
+      ticktext: ticks.map((t) => t.label) });
   }
-  if (metric === "steps") {
-    return { colorscale: "Cividis", cmin: 0, cmax: steps,
-      colorbar: { title: { text: "steps to tolerance", side: "right" }, thickness: 12 } };
+  return { ...scale, colorbar };
+}
+
+// A map's colour bar, painted (pixels): Plotly draws colour bars only for traces on a colour
+// axis, and any change of a figure's colour axis lays the whole figure out again (30-60 ms of
+// main thread here for three pictures, against 2 ms to swap images); as an image beside the
+// pictures it changes with them. Its strip, ticks and title, `height` pixels tall.
+const BAR = { gap: 14, width: 118, strip: 14 };
+
+function colourBarSource(scale, ticks, title, height) {
+  const ratio = window.devicePixelRatio || 1;
+  const canvas = document.createElement("canvas");
+  canvas.width = Math.round(BAR.width * ratio);
+  canvas.height = Math.round(height * ratio);
+  const context = canvas.getContext("2d");
+  context.scale(ratio, ratio);
+  const family = getComputedStyle(panel.plot).fontFamily;
+  // The strip: the scale's stops bottom (cmin) to top (cmax), as the pictures are painted.
+  const gradient = context.createLinearGradient(0, height, 0, 0);
+  for (const [t, colour] of scale.colorscale) gradient.addColorStop(t, colour);
+  context.fillStyle = gradient;
+  context.fillRect(0, 0, BAR.strip, height);
+  context.fillStyle = "#444";
+  context.font = `11px ${family}`;
+  context.textBaseline = "middle";
+  for (const { value, label } of ticks) {
+    const y = height * (1 - (value - scale.cmin) / (scale.cmax - scale.cmin));
+    context.fillRect(BAR.strip, Math.round(y) - 0.5, 4, 1);
+    context.fillText(label, BAR.strip + 6, Math.min(height - 6, Math.max(6, y)));
   }
-  const range = sharedRange(grids) ?? [0, 1];
-  const title = best === null ? "log₁₀(final loss)" : "log₁₀(final loss − f*), floor 10⁻¹⁶";
-  return { colorscale: "Viridis", cmin: range[0], cmax: range[1] > range[0] ? range[1] : range[0] + 1,
-    colorbar: { title: { text: title, side: "right" }, thickness: 12 } };
+  context.translate(BAR.width - 3, height / 2);
+  context.rotate(-Math.PI / 2);
+  context.font = `12px ${family}`;
+  context.textAlign = "center";
+  context.textBaseline = "bottom";
+  context.fillText(title, 0, 0);
+  return canvas.toDataURL("image/png");
+}
+
+// The edges of the cells centred on evenly spaced `centres`: [first - step/2, last + step/2].
+function cellEdges(centres) {
+  const first = centres[0];
+  const last = centres[centres.length - 1];
+  const half = centres.length > 1 ? (last - first) / (centres.length - 1) / 2 : 0.5;
+  return [first - half, last + half];
+}
+
+// The image URLs of the map's pictures coloured by `metric`, made once per metric.
+function imageUrls(metric) {
+  shown.urls[metric] ??= shown.paints[metric].images.map((blob) => URL.createObjectURL(blob));
+  return shown.urls[metric];
+}
+
+function revokeImages() {
+  for (const urls of Object.values(shown?.urls ?? {})) urls.forEach((url) => URL.revokeObjectURL(url));
+  if (shown) shown.urls = {};
 }
 
 // A phase diagram's axis ticks at its swept values (every few when there are many): its
 // columns are those values, not a continuous scale.
 function valueTicks(values) {
   const every = Math.ceil(values.length / 9);
-  const shown = values.filter((_, k) => k % every === 0);
+  const shown = Array.from(values).filter((_, k) => k % every === 0);
   return { tickmode: "array", tickvals: shown, ticktext: shown.map(formatValue) };
 }
 
@@ -278,16 +392,14 @@ function axisNames(k) {
   return k === 0 ? ["x", "y"] : [`x${k + 1}`, `y${k + 1}`];
 }
 
-// Draw the pictures of the rows received so far, coloured by the chosen metric.
-async function draw() {
-  const { meta, kind, spec } = shown;
-  const pictures = computePictures();
-  shown.pictures = pictures;
-  const metric = currentMetric();
-  const best = bestValue(meta.landscape);
-  const minima = meta.landscape.global_minima;
-  const grids = pictures.map((picture) => metricGrid(picture, metric, best));
-  panel.empty.textContent = sharedRange(grids) ? "" : EMPTY_NOTES[metric];
+const PLOT_CONFIG = { responsive: true, displaylogo: false, showSendToCloud: false,
+  modeBarButtonsToRemove: ["lasso2d", "select2d"] };
+
+// The figure's layout without colours: one pair of axes per picture (`pictures`: [{label,
+// xName, yName, x, y}], x and y a phase diagram's swept values; a map's axes span its grid's
+// cells), its title above it.
+function figureLayout(pictures) {
+  const { kind, spec } = shown;
   // A map keeps the box's shape; a phase diagram is wider than tall and stays on one screen.
   let [aspect, tallest] = [0.6, 420];
   if (kind === "map") {
@@ -295,40 +407,126 @@ async function draw() {
     aspect = Math.abs(y[1] - y[0]) / Math.max(Math.abs(x[1] - x[0]), 1e-12);
     tallest = 520;
   }
-  const { height, places, lines } = geometry(pictures.length, aspect, tallest);
+  const { height, places, lines, plotWidth, plotHeight } = geometry(pictures.length, aspect,
+    tallest);
+  shown.plotSize = { width: plotWidth, height: plotHeight };
   const layout = {
     height, margin: MARGIN, showlegend: false, plot_bgcolor: NO_VALUE_GREY,
-    paper_bgcolor: "rgba(0,0,0,0)", font: { size: 12 },
-    coloraxis: colourAxis(metric, grids, minima, meta.steps, best),
-    annotations: [], hovermode: "closest", uirevision: shown.spec,
+    paper_bgcolor: "rgba(0,0,0,0)", font: { size: 12 }, annotations: [], images: [],
+    hovermode: "closest", uirevision: shown.spec,
   };
-  const traces = [];
   pictures.forEach((picture, k) => {
     const [xName, yName] = axisNames(k);
     const place = places[k];
     const common = { showgrid: false, zeroline: false, ticks: "outside", automargin: false };
+    const axes = kind === "phase"
+      ? [{ type: axisType(picture.x), ...valueTicks(picture.x) },
+        { type: axisType(picture.y), ...valueTicks(picture.y) }]
+      // The pictures span their cells' edges, as a heat map's bricks would.
+      : [{ type: "linear", range: cellEdges(gridAxis(spec.starts.grid.x)) },
+        { type: "linear", range: cellEdges(gridAxis(spec.starts.grid.y)) }];
     layout[axisLayoutKey(xName)] = { ...common, domain: place.x, anchor: yName,
-      type: kind === "phase" ? axisType(picture.x) : "linear",
-      title: { text: place.line === lines - 1 ? picture.xName : "" },
-      ...(kind === "phase" ? valueTicks(picture.x) : {}) };
+      title: { text: place.line === lines - 1 ? picture.xName : "" }, ...axes[0] };
     layout[axisLayoutKey(yName)] = { ...common, domain: place.y, anchor: xName,
-      type: kind === "phase" ? axisType(picture.y) : "linear",
-      title: { text: place.column === 0 ? picture.yName : "" },
-      ...(kind === "phase" ? valueTicks(picture.y) : {}) };
+      title: { text: place.column === 0 ? picture.yName : "" }, ...axes[1],
+      // A map's pictures share the grid's y: its numbers once per line of pictures (fewer
+      // labels for Plotly to measure when it lays the figure out).
+      ...(kind === "map" && place.column > 0 ? { showticklabels: false } : {}) };
     layout.annotations.push({ text: picture.label, showarrow: false, xref: "paper",
       yref: "paper", x: (place.x[0] + place.x[1]) / 2, y: place.y[1], yanchor: "bottom",
       xanchor: "center", font: { size: 13 } });
-    traces.push({ type: "heatmap", x: picture.x, y: picture.y, z: grids[k], coloraxis: "coloraxis",
-      xaxis: xName, yaxis: yName, name: picture.label, hoverinfo: "none",
-      meta: { picture: k, label: picture.label, stage: shown.stage } });
   });
-  if (shown.clicked) traces.push(...clickedMarkers(pictures));
-  await Plotly.react(panel.plot, traces, layout, { responsive: true, displaylogo: false,
-    showSendToCloud: false, modeBarButtonsToRemove: ["lasso2d", "select2d"],
-    toImageButtonOptions: { format: "png", filename: `optiscope-${kind}`, scale: 2 } });
-  // Read by the tests: which stage of the run the cells show, coloured by what.
+  return layout;
+}
+
+// Draw a phase diagram's pictures, coloured by the chosen metric: the whole figure, heat maps
+// over the swept values (a few thousand cells).
+async function drawPhase() {
+  const { meta, pictures } = shown;
+  const metric = currentMetric();
+  const best = bestValue(meta.landscape);
+  const minima = meta.landscape.global_minima;
+  const values = pictures.map((picture) => flatValues(picture, metric, best));
+  const range = sharedRange(values);
+  const scale = metricScale(metric, { range, steps: meta.steps, minimaCount: minima.length });
+  const layout = { ...figureLayout(pictures), coloraxis: colourAxis(metric, scale, minima, best) };
+  const traces = pictures.map((picture, k) => {
+    const [xName, yName] = axisNames(k);
+    return { type: "heatmap", x: Array.from(picture.x), y: Array.from(picture.y),
+      z: valueGrid(values[k], picture.nx, picture.ny), coloraxis: "coloraxis", xaxis: xName,
+      yaxis: yName, name: picture.label, hoverinfo: "none",
+      meta: { picture: k, label: picture.label, stage: shown.stage } };
+  });
+  traces.push(...clickedMarkers(pictures.length));
+  await Plotly.react(panel.plot, traces, layout, { ...PLOT_CONFIG,
+    toImageButtonOptions: { format: "png", filename: "optiscope-phase", scale: 2 } });
+  drawn(metric, values, range);
+}
+
+// A map's figure before its colours come: the axes over the grid, one per series. Drawn once
+// per run: its pictures and colour bar then come as images (recolourMap), which Plotly swaps
+// without laying out the figure again.
+async function drawMapFigure() {
+  const pictures = shown.meta.labels.map(({ label }) => ({ label, xName: "x", yName: "y" }));
+  await Plotly.react(panel.plot, clickedMarkers(pictures.length), figureLayout(pictures), {
+    ...PLOT_CONFIG,
+    toImageButtonOptions: { format: "png", filename: "optiscope-map", scale: 2 } });
+}
+
+// Colour a map's pictures by the chosen metric: their images (painted by the worker, one
+// pixel per start) and the colour bar (none when every cell is grey).
+async function recolourMap() {
+  const { meta, pictures } = shown;
+  const metric = currentMetric();
+  const paint = shown.paints[metric];
+  const urls = imageUrls(metric);
+  const best = bestValue(meta.landscape);
+  const edges = [cellEdges(gridAxis(shown.spec.starts.grid.x)),
+    cellEdges(gridAxis(shown.spec.starts.grid.y))];
+  const images = pictures.map((picture, k) => {
+    const [xName, yName] = axisNames(k);
+    const [[x0, x1], [y0, y1]] = edges;
+    return { source: urls[k], xref: xName, yref: yName, x: x0, y: y1, sizex: x1 - x0,
+      sizey: y1 - y0, sizing: "stretch", xanchor: "left", yanchor: "top", layer: "below",
+      name: picture.label };
+  });
+  const ticks = scaleTicks(metric, paint.scale, meta.landscape.global_minima);
+  const title = scaleTitle(metric, best);
+  if (paint.range !== null) {
+    const { width, height } = shown.plotSize;
+    images.push({ source: colourBarSource(paint.scale, ticks, title, height), xref: "paper",
+      yref: "paper", x: 1 + BAR.gap / width, y: 1, sizex: BAR.width / width, sizey: 1,
+      sizing: "stretch", xanchor: "left", yanchor: "top", layer: "above", name: "colour bar" });
+  }
+  await Plotly.relayout(panel.plot, { images });
+  // Read by the tests: the colour scale the pictures and their bar are painted on.
+  panel.plot.cellScale = { metric, cmin: paint.scale.cmin, cmax: paint.scale.cmax,
+    colorscale: paint.scale.colorscale, ticks, title, shown: paint.range !== null };
+  drawn(metric, paint.values, paint.range);
+}
+
+// What a drawing leaves for the reader and the tests: the note when every cell is grey, and
+// which stage of the run the cells show, coloured by what, with which values (cell (j, i) at
+// j * nx + i, NaN where grey).
+function drawn(metric, values, range) {
+  panel.empty.textContent = range ? "" : EMPTY_NOTES[metric];
   panel.plot.dataset.stage = shown.stage;
   panel.plot.dataset.metric = metric;
+  panel.plot.cellPictures = shown.pictures.map((picture, k) => ({ label: picture.label,
+    stage: shown.stage, x: picture.x, y: picture.y, nx: picture.nx, ny: picture.ny,
+    values: values[k] }));
+}
+
+// Draw the cells received so far again (new cells, or another metric), after any drawing
+// under way.
+function redrawCells() {
+  const redraw = shown.kind === "map" ? recolourMap : drawPhase;
+  const run = shown;
+  shown.drawing = (shown.drawing ?? Promise.resolve()).then(() => {
+    if (shown === run && run.pictures.length) return redraw();
+    return undefined;
+  });
+  return shown.drawing;
 }
 
 function axisLayoutKey(name) {
@@ -359,9 +557,9 @@ function cellAt(mouse) {
     const px = mouse.clientX - box.left - xa._offset;
     const py = mouse.clientY - box.top - ya._offset;
     if (px < 0 || px > xa._length || py < 0 || py > ya._length) continue;
-    const i = nearestIndex(picture.x.map((v) => xa.d2p(v)), px);
-    const j = nearestIndex(picture.y.map((v) => ya.d2p(v)), py);
-    const cell = picture.cells[j]?.[i];
+    const i = nearestIndex(Array.from(picture.x, (v) => xa.d2p(v)), px);
+    const j = nearestIndex(Array.from(picture.y, (v) => ya.d2p(v)), py);
+    const cell = flatCell(picture, j, i);
     return cell ? { picture, cell } : null;
   }
   return null;
@@ -399,9 +597,12 @@ function listenToPointer() {
   }, true);
 }
 
-function clickedMarkers(pictures) {
-  const { x, y } = shown.clicked;
-  return pictures.map((_, k) => {
+// The clicked cell's marker on each of `count` pictures, off screen until a cell is clicked.
+// Always there: they are also the traces that make Plotly lay out a map's axes (its pictures
+// are images, not traces).
+function clickedMarkers(count) {
+  const { x, y } = shown.clicked ?? { x: null, y: null };
+  return Array.from({ length: count }, (_, k) => {
     const [xName, yName] = axisNames(k);
     return { type: "scatter", mode: "markers", x: [x], y: [y], xaxis: xName, yaxis: yName,
       hoverinfo: "skip", name: "clicked", meta: { role: "clicked" },
@@ -414,11 +615,10 @@ function onClick(mouse) {
   if (!hit) return;
   shown.clicked = { x: hit.cell.x, y: hit.cell.y };
   panel.info.textContent = describeCell(hit.picture, hit.cell, shown.meta.landscape.global_minima);
-  const markers = clickedMarkers(shown.pictures);
-  const old = panel.plot.data.map((trace, index) => (trace.meta?.role === "clicked" ? index : -1))
-    .filter((index) => index >= 0);
-  if (old.length) Plotly.deleteTraces(panel.plot, old);
-  Plotly.addTraces(panel.plot, markers);
+  const markers = panel.plot.data.map((trace, index) => (trace.meta?.role === "clicked"
+    ? index : -1)).filter((index) => index >= 0);
+  Plotly.restyle(panel.plot, { x: markers.map(() => [shown.clicked.x]),
+    y: markers.map(() => [shown.clicked.y]) }, markers);
   runCellTrajectories(hit.picture, hit.cell);
 }
 
@@ -436,7 +636,8 @@ async function runCellTrajectories(picture, cell) {
   trajectoryController?.abort();
   const controller = new AbortController();
   trajectoryController = controller;
-  const info = cell.members[0].info;
+  const info = await rowInfo(shown.id, cell.row);
+  if (trajectoryController !== controller || !info) return;
   const spec = cellTrajectorySpec(shown.spec, info);
   const color = hooks.state().series[info.series]?.color ?? seriesColor(info.series);
   const where = `from (${formatValue(info.start[0])}, ${formatValue(info.start[1])})`;

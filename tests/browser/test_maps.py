@@ -34,10 +34,36 @@ CELL_POSITION = """([k, x, y]) => {
     const box = gd.getBoundingClientRect();
     return {x: box.left + xa._offset + xa.d2p(x), y: box.top + ya._offset + ya.d2p(y)};
 }"""
-HEATMAPS = """() => document.querySelector("[data-testid=plot-cells]").data
-    .filter(t => t.type === "heatmap")
-    .map(t => ({label: t.meta.label, stage: t.meta.stage, x: Array.from(t.x),
-                y: Array.from(t.y), z: t.z.map(line => Array.from(line))}))"""
+# The pictures' colour values as the page drew them (plot-cells' cellPictures: cell (j, i) at
+# j * nx + i, NaN where grey), as lines by y with None for grey.
+HEATMAPS = """() => (document.querySelector("[data-testid=plot-cells]").cellPictures ?? [])
+    .map(p => ({label: p.label, stage: p.stage, x: Array.from(p.x), y: Array.from(p.y),
+                z: Array.from({length: p.ny}, (_, j) => Array.from(
+                    p.values.subarray(j * p.nx, (j + 1) * p.nx),
+                    v => Number.isFinite(v) ? v : null))}))"""
+# What is on screen for each picture: a map's layout images (where they sit on their axes,
+# their size in pixels and which pixels are transparent, row 0 the top; and its colour bar's),
+# a phase diagram's heat map traces (their z, null where grey).
+DRAWN = """async () => {
+    const gd = document.querySelector("[data-testid=plot-cells]");
+    const images = await Promise.all((gd.layout.images ?? []).map(async (image) => {
+        const bitmap = new Image();  // as the page loads it (the CSP allows blob: images)
+        bitmap.src = image.source;
+        await bitmap.decode();
+        const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+        const context = canvas.getContext("2d");
+        context.drawImage(bitmap, 0, 0);
+        const pixels = context.getImageData(0, 0, bitmap.width, bitmap.height).data;
+        const clear = [];
+        for (let p = 0; p < bitmap.width * bitmap.height; p++) clear.push(pixels[4 * p + 3] === 0);
+        return {name: image.name, xref: image.xref, yref: image.yref, x: image.x, y: image.y,
+                sizex: image.sizex, sizey: image.sizey, width: bitmap.width,
+                height: bitmap.height, clear};
+    }));
+    const heatmaps = gd.data.filter(t => t.type === "heatmap").map(t => ({
+        label: t.meta.label, z: t.z.map(line => Array.from(line))}));
+    return {images, heatmaps};
+}"""
 
 
 def page_state(series: list[dict], **fields) -> dict:
@@ -127,6 +153,45 @@ def map_cells(result: dict, grid: dict) -> dict[str, dict[tuple[int, int], list[
         j, i = divmod(row["row"] % (nx * ny), nx)
         cells.setdefault(row["label"], {}).setdefault((j, i), []).append(row)
     return cells
+
+
+def assert_map_drawn(page, maps: list[dict]) -> None:
+    """Each map picture is on screen as one image, one pixel per cell spanning its cells' edges,
+    transparent (the grey background) exactly where its cell is grey."""
+    drawn = page.evaluate(DRAWN)
+    assert drawn["heatmaps"] == []
+    pictures = [image for image in drawn["images"] if image["name"] != "colour bar"]
+    bars = [image for image in drawn["images"] if image["name"] == "colour bar"]
+    for k, (image, picture) in enumerate(zip(pictures, maps, strict=True)):
+        xs, ys = picture["x"], picture["y"]
+        nx, ny = len(xs), len(ys)
+        assert (image["xref"], image["yref"]) == (
+            ("x", "y") if k == 0 else (f"x{k + 1}", f"y{k + 1}")
+        )
+        assert (image["width"], image["height"]) == (nx, ny)
+        half_x = (xs[-1] - xs[0]) / (nx - 1) / 2
+        half_y = (ys[-1] - ys[0]) / (ny - 1) / 2
+        assert image["x"] == pytest.approx(xs[0] - half_x)
+        assert image["y"] == pytest.approx(ys[-1] + half_y)
+        assert image["sizex"] == pytest.approx(xs[-1] - xs[0] + 2 * half_x)
+        assert image["sizey"] == pytest.approx(ys[-1] - ys[0] + 2 * half_y)
+        grey = [picture["z"][ny - 1 - line][i] is None for line in range(ny) for i in range(nx)]
+        assert image["clear"] == grey, f"transparent pixels of {picture['label']}"
+    # A colour bar beside them, unless every cell is grey; its scale spans the values.
+    values = [v for m in maps for line in m["z"] for v in line if v is not None]
+    assert len(bars) == (1 if values else 0)
+    scale = page.evaluate("() => document.querySelector('[data-testid=plot-cells]').cellScale")
+    assert scale["shown"] == bool(values)
+    if values:
+        assert scale["cmin"] <= min(values)
+        assert max(values) <= scale["cmax"]
+        assert (bars[0]["xref"], bars[0]["yref"], bars[0]["x"]) == (
+            "paper",
+            "paper",
+            pytest.approx(1, abs=0.05),
+        )
+        assert bars[0]["width"] > 0
+        assert bars[0]["height"] > 0
 
 
 def assert_close(page_z: list[list], expected: list[list], what: str) -> None:
@@ -225,23 +290,30 @@ def test_a_himmelblau_map_draws_the_servers_summaries_as_medians(base_url, open_
         assert_close(drawn["z"], wanted[drawn["label"]], f"final loss of {drawn['label']}")
     # Noise this strong makes some rows diverge: the test covers greyed cells too.
     assert any(v is None for drawn in maps for line in drawn["z"] for v in line)
+    assert_map_drawn(page, maps)
     screenshot(page, "map-himmelblau-final-loss")
 
     choose_metric(page, "steps")
     wanted = expected(steps_colour)
-    for drawn in page.evaluate(HEATMAPS):
+    maps = page.evaluate(HEATMAPS)
+    for drawn in maps:
         assert_close(drawn["z"], wanted[drawn["label"]], f"steps of {drawn['label']}")
+    assert_map_drawn(page, maps)
 
     # Himmelblau has four global minima: the basin map is offered, categorical.
     choose_metric(page, "nearest")
     wanted = expected(basin_colour)
-    for drawn in page.evaluate(HEATMAPS):
+    maps = page.evaluate(HEATMAPS)
+    for drawn in maps:
         assert_close(drawn["z"], wanted[drawn["label"]], f"basin of {drawn['label']}")
-    axis = page.evaluate(
-        "() => document.querySelector('[data-testid=plot-cells]')._fullLayout.coloraxis"
-    )
-    assert (axis["cmin"], axis["cmax"]) == (-0.5, 3.5)
-    assert len(axis["colorbar"]["ticktext"]) == 4
+    assert_map_drawn(page, maps)
+    scale = page.evaluate("() => document.querySelector('[data-testid=plot-cells]').cellScale")
+    assert (scale["cmin"], scale["cmax"]) == (-0.5, 3.5)
+    assert [tick["value"] for tick in scale["ticks"]] == [0, 1, 2, 3]
+    minima = result["landscape"]["global_minima"]
+    assert [tick["label"] for tick in scale["ticks"]] == [
+        f"({m['point'][0]:.3g}, {m['point'][1]:.3g})" for m in minima
+    ]
     screenshot(page, "map-himmelblau-basins")
     # The metric is part of the state: the URL keeps it.
     assert '"cellMetric":"nearest"' in page.evaluate("() => decodeURIComponent(location.hash)")
@@ -268,6 +340,14 @@ def test_the_coarse_preview_is_drawn_before_the_run_is_done_and_cancel_keeps_it(
     assert preview["x"] == pytest.approx([-5 + 10 * i / 31 for i in range(0, 32, 4)])
     assert len(preview["z"]) == 8
     assert sum(v is not None for line in preview["z"] for v in line) > 32
+    # Drawn over the whole box: one pixel per start of the 32 x 32 grid, each coarse cell
+    # filling its 4 x 4 block (transparent where grey), on the finished map's axes.
+    [image] = [i for i in page.evaluate(DRAWN)["images"] if i["name"] != "colour bar"]
+    assert (image["width"], image["height"]) == (32, 32)
+    assert image["x"] == pytest.approx(-5 - 10 / 31 / 2)
+    assert image["clear"] == [
+        preview["z"][(31 - line) // 4][i // 4] is None for line in range(32) for i in range(32)
+    ]
     wait_for_runs(page, 1)
     [full] = page.evaluate(HEATMAPS)
     assert full["stage"] == "done"
@@ -400,6 +480,10 @@ def test_a_phase_diagram_has_its_axes_and_median_cells(base_url, open_page, scre
     best = result["landscape"]["global_minima"][0]["value"]
     wanted = [[loss_colour(groups[(j, i)], best) for i in range(3)] for j in range(4)]
     assert_close(drawn["z"], wanted, "phase diagram")
+    # On screen as a heat map over the swept values (no images), with the same cells.
+    on_screen = page.evaluate(DRAWN)
+    assert on_screen["images"] == []
+    assert [h["z"] for h in on_screen["heatmaps"]] == [drawn["z"]]
     choose_metric(page, "steps")
     assert [
         o.get_attribute("value") for o in page.locator("[data-testid=cells-metric] option").all()

@@ -5,10 +5,20 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
 import {
-  availableMetrics, axisType, bestValue, cellMetrics, cellValue, describeCell, GAP_FLOOR, gridAxis,
-  medianOf,
-  metricGrid, phaseDiagram, rowFinalLoss, sharedRange, startMaps,
+  availableMetrics, axisType, bestValue, blockValues, cellMetrics, cellPixels, cellValue,
+  describeCell, flatBuffers, flatCell, flatPicture, flatValues, GAP_FLOOR, gridAxis, gridIndices,
+  medianOf, metricScale, phaseDiagram, rowFinalLoss, scaleTicks, sharedRange, startMaps,
+  valueGrid,
 } from "../../static/js/cells.js";
+import { PLOTLY_CIVIDIS, PLOTLY_VIRIDIS, SERIES_PALETTE } from "../../static/js/colors.js";
+import { colourTable } from "../../static/js/landscape-render.js";
+
+// A picture's colour values as the page draws them: through its flat columns (what the summary
+// worker hands over), lines by y, null where greyed.
+function metricGrid(picture, metric, best) {
+  const flat = flatPicture(picture);
+  return valueGrid(flatValues(flat, metric, best), flat.nx, flat.ny);
+}
 
 const summary = (row, finalLoss, more = {}) => ({
   row, final_loss: finalLoss, diverged_at: null, steps_to_tolerance: null, nearest_minimum: null,
@@ -193,10 +203,40 @@ describe("startMaps", () => {
 
   test("the shared colour range spans every map's numbers, greyed cells left out", () => {
     const { infos, summaries } = mapRun();
-    const grids = startMaps(infos, summaries, GRID, 0).map((m) => metricGrid(m, "steps", 0));
-    // A reached in 0.5 (start 0) to 11.5 (start 11) median steps; B never: all null.
-    assert.deepEqual(sharedRange(grids), [0.5, 11.5]);
-    assert.equal(sharedRange([[[null, null]]]), null);
+    const values = startMaps(infos, summaries, GRID, 0)
+      .map((m) => flatValues(flatPicture(m), "steps", 0));
+    // A reached in 0.5 (start 0) to 11.5 (start 11) median steps; B never: all NaN.
+    assert.deepEqual(sharedRange(values), [0.5, 11.5]);
+    assert.equal(sharedRange([Float64Array.of(Number.NaN, Number.NaN)]), null);
+  });
+
+  test("a flat cell holds the same numbers as the cell it was made from", () => {
+    const { infos, summaries } = mapRun();
+    for (const picture of startMaps(infos, summaries, GRID, 0)) {
+      const flat = flatPicture(picture);
+      assert.equal(flat.x.length, 4);
+      assert.equal(flat.y.length, 3);
+      picture.cells.forEach((line, j) => line.forEach((cell, i) => {
+        const copy = flatCell(flat, j, i);
+        assert.deepEqual([copy.x, copy.y], [cell.x, cell.y]);
+        assert.equal(copy.row, cell.members[0].summary.row);
+        for (const [name, value] of Object.entries(cell.metrics)) {
+          assert.ok(Object.is(copy.metrics[name], value), `${name} at [${j}][${i}]`);
+        }
+      }));
+      assert.equal(flatCell(flat, 3, 0), null, "outside the grid");
+      // Every column's buffer is listed for transfer, each once.
+      assert.equal(new Set(flatBuffers(flat)).size, 12);
+    }
+  });
+
+  test("a start the subset lacks has no flat cell", () => {
+    const { infos, summaries } = mapRun();
+    const [a] = startMaps(infos, summaries.filter((s) => s.row % 12 !== 5), GRID, 0);
+    const flat = flatPicture(a);
+    assert.equal(flatCell(flat, 1, 1), null);
+    assert.ok(Number.isNaN(flatValues(flat, "final_loss", 0)[5]));
+    assert.notEqual(flatCell(flat, 1, 2), null);
   });
 });
 
@@ -272,6 +312,72 @@ describe("what a picture can show", () => {
     assert.equal(bestValue({ global_minima: [{ value: 0 }, { value: 0 }] }), 0);
     assert.equal(bestValue({ global_minima: [{ value: -1.03 }, { value: -1.0316 }] }), -1.0316);
     assert.equal(bestValue({ global_minima: [] }), null);
+  });
+});
+
+describe("a coarse picture over the whole grid", () => {
+  test("the grid indices of a picture's coordinates", () => {
+    assert.deepEqual(Array.from(gridIndices([-5, -1, 3], [-5, 5, 11])), [0, 4, 8]);
+    assert.deepEqual(Array.from(gridIndices([2], [2, 7, 1])), [0]);
+  });
+
+  test("each coarse cell fills its block, the last block what is left", () => {
+    // Columns 0 and 2 of 3, lines 0 and 2 of 4 (blocks of 2, then 1 column and 2 lines).
+    const coarse = Float64Array.of(1, 2, 3, Number.NaN);
+    const spread = blockValues(coarse, [0, 2], [0, 2], 3, 4);
+    assert.deepEqual(Array.from(spread), [1, 1, 2, 1, 1, 2, 3, 3, NaN, 3, 3, NaN]);
+  });
+});
+
+describe("colouring a map's cells", () => {
+  test("each metric's scale: Plotly's Viridis over the range, Cividis over the steps, "
+    + "the minima as categories", () => {
+    assert.deepEqual(metricScale("final_loss", { range: [-8, -2], steps: 50, minimaCount: 4 }),
+      { colorscale: PLOTLY_VIRIDIS, cmin: -8, cmax: -2 });
+    // A range of one value, or none: a scale one unit wide.
+    assert.deepEqual(metricScale("final_loss", { range: [3, 3], steps: 50 }).cmax, 4);
+    assert.deepEqual(metricScale("final_loss", { range: null, steps: 50 }).cmin, 0);
+    assert.deepEqual(metricScale("steps", { range: [1, 9], steps: 50 }),
+      { colorscale: PLOTLY_CIVIDIS, cmin: 0, cmax: 50 });
+    const nearest = metricScale("nearest", { range: [0, 3], steps: 50, minimaCount: 2 });
+    assert.deepEqual(nearest, { cmin: -0.5, cmax: 1.5, colorscale: [
+      [0, SERIES_PALETTE[0]], [0.5, SERIES_PALETTE[0]],
+      [0.5, SERIES_PALETTE[1]], [1, SERIES_PALETTE[1]]] });
+  });
+
+  test("one pixel per cell, the highest y on top, greyed cells transparent", () => {
+    const table = colourTable(PLOTLY_VIRIDIS);
+    // 2 x 2 cells: (0, 0) at the low end, (1, 0) at the high end, (0, 1) greyed, (1, 1) midway.
+    const pixels = cellPixels(Float64Array.of(0, 10, Number.NaN, 5), 2, 2, table, 0, 10);
+    const pixel = (column, line) => Array.from(pixels.subarray(4 * (line * 2 + column),
+      4 * (line * 2 + column) + 4));
+    // The image's top line is the cells' y line 1.
+    assert.deepEqual(pixel(0, 0), [0, 0, 0, 0]);
+    assert.deepEqual(pixel(1, 0), [...table.subarray(3 * 128, 3 * 128 + 3), 255]);
+    assert.deepEqual(pixel(0, 1), [0x44, 0x01, 0x54, 255], "Viridis' first stop");
+    assert.deepEqual(pixel(1, 1), [0xfd, 0xe7, 0x25, 255], "Viridis' last stop");
+    // Values outside the scale take its ends.
+    const clamped = cellPixels(Float64Array.of(-3, 99), 2, 1, table, 0, 10);
+    assert.deepEqual(Array.from(clamped), [0x44, 0x01, 0x54, 255, 0xfd, 0xe7, 0x25, 255]);
+  });
+
+  test("a colour bar's ticks: round values within the scale, or the minima by their points", () => {
+    const ticks = scaleTicks("final_loss", { cmin: -15.3, cmax: 0.4 }, []);
+    assert.deepEqual(ticks, [-15, -10, -5, 0].map((value) => ({ value, label: String(value) })));
+    assert.deepEqual(scaleTicks("steps", { cmin: 0, cmax: 300 }, []).map((t) => t.value),
+      [0, 100, 200, 300], "round ends are marked");
+    const minima = [{ point: [3, 2], value: 0 }, { point: [-2.805118, 3.131312], value: 0 }];
+    assert.deepEqual(scaleTicks("nearest", { cmin: -0.5, cmax: 1.5 }, minima),
+      [{ value: 0, label: "(3, 2)" }, { value: 1, label: "(-2.81, 3.13)" }]);
+  });
+
+  test("a categorical scale paints minimum k in the k-th colour", () => {
+    const scale = metricScale("nearest", { minimaCount: 4 });
+    const table = colourTable(scale.colorscale);
+    const pixels = cellPixels(Float64Array.of(0, 1, 2, 3), 4, 1, table, scale.cmin, scale.cmax);
+    const hex = (k) => `#${Array.from(pixels.subarray(4 * k, 4 * k + 3),
+      (c) => c.toString(16).padStart(2, "0")).join("")}`.toUpperCase();
+    assert.deepEqual([0, 1, 2, 3].map(hex), SERIES_PALETTE.slice(0, 4));
   });
 });
 

@@ -9,7 +9,9 @@ import {
   describePath, fanFraction, fanFromValues, fanMembers, fanPath, fanSeriesIndex, formatFanValue,
   fromSlider, sliderRange, toSlider,
 } from "./fan.js";
-import { hideCells, initCells, runSummaries } from "./maps.js";
+import {
+  exportSummaries, hideCells, initCells, runSummaries, summariesShown,
+} from "./maps.js";
 import { initNetworks } from "./networks.js";
 import {
   neighbourStep, nextRevealStep, REPLAY_SECONDS, REPLAY_SPEEDS, replaySpeed, replayStepAt,
@@ -82,7 +84,12 @@ function setBusy(busy) {
   $("cancel").hidden = !busy;
   if (busy) progressTimer = setTimeout(() => { $("progress").hidden = false; }, PROGRESS_DELAY_MS);
   else $("progress").hidden = true;
-  for (const id of ["export-csv", "export-json"]) $(id).disabled = busy || !run?.done;
+  const summaries = !run && summariesShown();
+  for (const id of ["export-csv", "export-json"]) $(id).disabled = busy || !(run?.done || summaries);
+  $("export-csv").title = summaries ? "Every row's start and summary as CSV"
+    : "Every point of every trajectory as CSV";
+  $("export-json").title = summaries ? "Every row's summary, with a reproducibility record"
+    : "Every point, with a reproducibility record";
 }
 
 function setProgress(done, total) {
@@ -663,19 +670,30 @@ function renderPresetMenu() {
 
 function exportName(extension) {
   const landscape = state.landscape.id ?? "expression";
-  return `optiscope-${landscape}-${run.meta.steps}-steps.${extension}`;
+  // A map's or phase diagram's file holds each row's summary, not its points.
+  const what = run ? "" : "-summaries";
+  return `optiscope-${landscape}-${run?.meta.steps ?? runSpec.steps}-steps${what}.${extension}`;
 }
 
 function sweptParams() {
   return state.series.map((series) => series.sweep?.param ?? null);
 }
 
+// A map's or phase diagram's rows are in the summary worker, which writes their file.
+async function exportSummaryFile(format, type) {
+  const file = await exportSummaries(format, location.href);
+  if (file) download(exportName(format), file, type);
+}
+
 function exportCsv() {
-  download(exportName("csv"), runToCsv(shownRun(), sweptParams()), "text/csv");
+  if (!run) return exportSummaryFile("csv", "text/csv");
+  return download(exportName("csv"), runToCsv(shownRun(), sweptParams()), "text/csv");
 }
 
 function exportJson() {
-  download(exportName("json"), runToJson(shownRun(), runSpec, location.href), "application/json");
+  if (!run) return exportSummaryFile("json", "application/json");
+  return download(exportName("json"), runToJson(shownRun(), runSpec, location.href),
+    "application/json");
 }
 
 async function copyPermalink() {

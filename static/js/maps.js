@@ -131,8 +131,8 @@ function summaryWorker() {
   if (!worker) {
     worker = new Worker(new URL("./summary-worker.js", import.meta.url), { type: "module" });
     worker.onmessage = ({ data }) => {
-      if (data.type === "row") {
-        questions.get(data.ask)?.(data.info);
+      if (data.type === "row" || data.type === "export") {
+        questions.get(data.ask)?.(data.type === "row" ? data.info : data.blob);
         questions.delete(data.ask);
       } else {
         listeners.get(data.id)?.(data);
@@ -148,13 +148,30 @@ function summaryWorker() {
   return worker;
 }
 
+// Ask the worker about run `id` (`question`: {type, ...}); resolves with its answer.
+function ask(id, question) {
+  const asked = nextId++;
+  return new Promise((resolve) => {
+    questions.set(asked, resolve);
+    summaryWorker().postMessage({ ...question, id, ask: asked });
+  });
+}
+
 // The identity of row `row` of run `id` (meta.rows[row], which stays in the worker).
 function rowInfo(id, row) {
-  const ask = nextId++;
-  return new Promise((resolve) => {
-    questions.set(ask, resolve);
-    summaryWorker().postMessage({ type: "row", id, row, ask });
-  });
+  return ask(id, { type: "row", row });
+}
+
+// Whether a finished map or phase diagram is shown (its rows can be exported).
+export function summariesShown() {
+  return shown?.stage === "done";
+}
+
+// The shown finished run's rows, each its identity and summary, as a CSV or JSON file (a
+// Blob, built by the worker, which holds the rows); null when none is shown.
+export async function exportSummaries(format, permalink) {
+  if (!summariesShown()) return null;
+  return ask(shown.id, { type: "export", format, permalink });
 }
 
 function errorOf({ name, message, status, problems }) {

@@ -10,20 +10,23 @@
 //   the run (any earlier run is cancelled first);
 // - {type: "cancel", id};
 // - {type: "row", id, row, ask}: the identity of row `row` of run `id` (meta.rows[row]), for a
-//   clicked cell.
+//   clicked cell;
+// - {type: "export", id, format ("csv" | "json"), permalink, ask}: the finished run `id`'s rows,
+//   each its identity and summary, as a file (export.js).
 // Messages out, each with the run's `id`: {type: "meta", meta} (its `rows` replaced by
 // `rowCount`, and `labels`: the map's pictures, [{label, series}] in order), {type: "progress",
 // toStep}, {type: "pictures", stage ("preview" | "done"), pictures (flat: cells.js
 // flatPicture), paints (for a map, per metric: {scale, range, values: a Float64Array per
 // picture, images: a PNG Blob per picture, one pixel per start of the whole grid)}},
 // {type: "done", rowCount}, {type: "error", error: {name, message, status, problems}},
-// {type: "row", ask, info}.
+// {type: "row", ask, info}, {type: "export", ask, blob} (null: no such finished run).
 
 import { ApiError, streamRun } from "./api.js";
 import {
   availableMetrics, bestValue, blockValues, cellPixels, flatBuffers, flatPicture, flatValues,
   gridIndices, metricScale, phaseDiagram, sharedRange, startMaps,
 } from "./cells.js";
+import { summariesToCsv, summariesToJson, variedParams } from "./export.js";
 import { colourTable } from "./landscape-render.js";
 
 let current = null;
@@ -31,15 +34,29 @@ let current = null;
 self.onmessage = ({ data }) => {
   if (data.type === "run") {
     current?.controller.abort();
-    current = { id: data.id, controller: new AbortController(), meta: null };
+    current = { id: data.id, controller: new AbortController(), spec: data.spec, meta: null,
+      summaries: null };
     stream(current, data);
   } else if (data.type === "cancel") {
     if (current?.id === data.id) current.controller.abort();
   } else if (data.type === "row") {
     const info = current?.id === data.id ? current.meta?.rows[data.row] ?? null : null;
     self.postMessage({ id: data.id, type: "row", ask: data.ask, info });
+  } else if (data.type === "export") {
+    const blob = current?.id === data.id && current.summaries ? exported(current, data) : null;
+    self.postMessage({ id: data.id, type: "export", ask: data.ask, blob });
   }
 };
+
+// The finished run's rows as a CSV or JSON file.
+function exported({ spec, meta, summaries }, { format, permalink }) {
+  if (format === "csv") {
+    return new Blob([summariesToCsv(meta.rows, summaries, variedParams(spec))],
+      { type: "text/csv" });
+  }
+  return new Blob([summariesToJson(meta, meta.rows, summaries, spec, permalink)],
+    { type: "application/json" });
+}
 
 async function stream(run, { id, spec, kind, phases }) {
   const post = (message, transfer = []) => {
@@ -69,6 +86,7 @@ async function stream(run, { id, spec, kind, phases }) {
     await previewDrawn;
     const drawn = await picturesOf(run.meta, spec, kind, phases, done.rows);
     post({ type: "pictures", stage: "done", ...drawn }, transfers(drawn));
+    run.summaries = done.rows;
     post({ type: "done", rowCount: done.rows.length });
   } catch (error) {
     post({ type: "error", error: { name: error.name, message: error.message,

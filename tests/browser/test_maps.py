@@ -3,6 +3,8 @@ summaries, aggregated here in Python (medians over seeds; diverged rows count as
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import math
 import re
@@ -317,7 +319,55 @@ def test_a_himmelblau_map_draws_the_servers_summaries_as_medians(base_url, open_
     screenshot(page, "map-himmelblau-basins")
     # The metric is part of the state: the URL keeps it.
     assert '"cellMetric":"nearest"' in page.evaluate("() => decodeURIComponent(location.hash)")
+    assert_summary_exports(page, result, run_spec(MAP_STATE))
     assert watched.errors == []
+
+
+SUMMARY_FIELDS = (
+    "final_loss",
+    "mean_loss",
+    "distance_to_minimum",
+    "nearest_minimum",
+    "steps_to_tolerance",
+    "diverged_at",
+)
+
+
+def assert_summary_exports(page, result: dict, spec: dict, varied: tuple[str, ...] = ()) -> None:
+    """The page's CSV and JSON of a map or phase diagram: every row's identity and summary,
+    equal to the server's whole result for the same spec, and in the CSV a column for each
+    hyperparameter the spec varies (``varied``)."""
+    rows = result["series"]
+    with page.expect_download() as download_info:
+        page.get_by_test_id("export-json").click()
+    assert download_info.value.suggested_filename.endswith("-summaries.json")
+    exported = json.loads(download_info.value.path().read_text())
+    request = exported["reproducibility"]["request"]
+    # The page also caps the points per row (max_points), which a summary never uses.
+    assert {k: v for k, v in request.items() if k != "max_points"} == spec
+    assert exported["record"] == "final"
+    assert exported["rows"] == rows
+
+    with page.expect_download() as download_info:
+        page.get_by_test_id("export-csv").click()
+    lines = list(csv.DictReader(io.StringIO(download_info.value.path().read_text())))
+    assert len(lines) == len(rows)
+
+    def number(text: str) -> float | None:
+        return None if text == "" else float(text)
+
+    for line, row in zip(lines, rows, strict=True):
+        assert (int(line["row"]), line["label"], int(line["seed"])) == (
+            row["row"],
+            row["label"],
+            row["seed"],
+        )
+        assert [number(line["start_x"]), number(line["start_y"])] == row["start"]
+        assert [number(line["final_x"]), number(line["final_y"])] == row["final_point"]
+        for name in SUMMARY_FIELDS:
+            assert number(line[name]) == row[name], (name, line, row)
+        for param in varied:
+            assert number(line[param]) == row["hparams"][param], (param, line, row)
 
 
 def test_the_coarse_preview_is_drawn_before_the_run_is_done_and_cancel_keeps_it(
@@ -480,6 +530,7 @@ def test_a_phase_diagram_has_its_axes_and_median_cells(base_url, open_page, scre
     best = result["landscape"]["global_minima"][0]["value"]
     wanted = [[loss_colour(groups[(j, i)], best) for i in range(3)] for j in range(4)]
     assert_close(drawn["z"], wanted, "phase diagram")
+    assert_summary_exports(page, result, run_spec(PHASE_STATE), varied=("gamma", "lr"))
     # On screen as a heat map over the swept values (no images), with the same cells.
     on_screen = page.evaluate(DRAWN)
     assert on_screen["images"] == []

@@ -4,7 +4,9 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
-import { reproducibilityRecord, runToCsv, runToJson } from "../../static/js/export.js";
+import {
+  reproducibilityRecord, runToCsv, runToJson, summariesToCsv, summariesToJson, variedParams,
+} from "../../static/js/export.js";
 import {
   addChunk, COLUMNS, finishRun, newRun, rowsFromResult,
 } from "../../static/js/run-data.js";
@@ -255,5 +257,69 @@ describe("runToJson", () => {
     assert.equal(runToJson(fromWhole, SPEC, PERMALINK).replace(/"exported_at": "[^"]*"/, ""),
       runToJson(run, SPEC, PERMALINK).replace(/"exported_at": "[^"]*"/, ""));
     assert.equal(runToCsv(fromWhole, []), runToCsv(run, []));
+  });
+});
+
+describe("a map's or phase diagram's rows: identity and summary, no points", () => {
+  // Anon swept over gamma x lr, and an Adam series tuned over lr.
+  const spec = {
+    series: [
+      { optimizer: "anon", hparams: {}, sweep: [{ param: "gamma", values: [0, 1] },
+        { param: "lr", values: [0.1] }] },
+      { optimizer: "adam", hparams: { lr: 0.1 } },
+    ],
+    tune: { param: "lr", candidates: [0.01, 0.1] }, seeds: [0], steps: 20, record: "final",
+  };
+  const infos = [
+    { row: 0, series: 0, label: "Anon gamma=0, lr=0.1", optimizer: "anon",
+      hparams: { gamma: 0, lr: 0.1, beta1: 0.9 }, seed: 0, start: [-2, 2] },
+    { row: 1, series: 0, label: "Anon gamma=1, lr=0.1", optimizer: "anon",
+      hparams: { gamma: 1, lr: 0.1, beta1: 0.9 }, seed: 0, start: [-2, 2] },
+    { row: 2, series: 1, label: "Adam, \"tuned\"", optimizer: "adam",
+      hparams: { lr: 0.01, beta1: 0.9 }, seed: 0, start: [0.5, AWKWARD[0]] },
+  ];
+  const summaries = [
+    { row: 0, final_point: [1, AWKWARD[1]], final_loss: AWKWARD[2], mean_loss: 3,
+      distance_to_minimum: 0.5, nearest_minimum: 0, steps_to_tolerance: 7, diverged_at: null },
+    { row: 1, final_point: [-2, 2], final_loss: null, mean_loss: null,
+      distance_to_minimum: null, nearest_minimum: null, steps_to_tolerance: null,
+      diverged_at: 0 },
+    { row: 2, final_point: [1, 1], final_loss: 0, mean_loss: 0.25, distance_to_minimum: 0,
+      nearest_minimum: 0, steps_to_tolerance: 12, diverged_at: null },
+  ];
+
+  test("the varied hyperparameters: every sweep's and the tuned one, once each", () => {
+    assert.deepEqual(variedParams(spec), ["gamma", "lr"]);
+    assert.deepEqual(variedParams({ series: [{ sweep: null }, { sweep: { param: "eps" } }] }),
+      ["eps"]);
+  });
+
+  test("CSV: one line per row, numbers that read back exactly, nulls empty", () => {
+    const text = summariesToCsv(infos, summaries, ["gamma", "lr"]);
+    const lines = text.trimEnd().split("\n");
+    assert.equal(lines[0], "row,series,label,optimizer,seed,start_x,start_y,gamma,lr,final_x,"
+      + "final_y,final_loss,mean_loss,distance_to_minimum,nearest_minimum,steps_to_tolerance,"
+      + "diverged_at");
+    assert.equal(lines.length, 4);
+    assert.equal(lines[1], `0,0,"Anon gamma=0, lr=0.1",anon,0,-2,2,0,0.1,1,${AWKWARD[1]},`
+      + `${AWKWARD[2]},3,0.5,0,7,`);
+    assert.equal(lines[2], `1,0,"Anon gamma=1, lr=0.1",anon,0,-2,2,1,0.1,-2,2,,,,,,0`);
+    assert.equal(lines[3], `2,1,"Adam, ""tuned""",adam,0,0.5,${AWKWARD[0]},,0.01,1,1,0,0.25,0,0,`
+      + "12,");
+    assert.equal(Number(lines[1].split(",")[11]), AWKWARD[1], "the shortest text reads back");
+  });
+
+  test("JSON: the reproducibility record and each row as the API's whole result has it", () => {
+    const meta = { versions: { optiscope: "0.1.0", torch: "2.13.0" }, device: "cpu",
+      dtype: "float64", landscape: { id: "rosenbrock" }, noise: { kind: "none" },
+      clip_grad_norm: null, steps: 20, record: "final", tolerance: 0.001, tuning: null };
+    const exported = JSON.parse(summariesToJson(meta, infos, summaries, spec, "http://x/#s"));
+    assert.deepEqual(exported.reproducibility.request, spec);
+    assert.equal(exported.reproducibility.permalink, "http://x/#s");
+    assert.deepEqual(exported.reproducibility.versions, meta.versions);
+    assert.equal(exported.record, "final");
+    assert.equal(exported.tolerance, 0.001);
+    assert.deepEqual(exported.rows, infos.map((info, k) => ({ ...info, ...summaries[k] })));
+    assert.equal(exported.rows[0].final_point[1], AWKWARD[1]);
   });
 });

@@ -38,10 +38,27 @@ const METRIC_LABELS = {
   nearest: "nearest minimum",
 };
 // The plots' pixel geometry: margins around the grid of pictures and the gaps between them.
+// (At the page's base text size: they grow with it, see px.)
 const MARGIN = { l: 58, r: 132, t: 34, b: 48 };
 const GAP_X = 34;
 const GAP_Y = 62;
+// Plot text and the room it takes grow with the page's root font size, which app.css raises
+// on big screens, as the trajectory views' do (plot.js): `px` is a size at the base text size
+// (BASE_TEXT_PX) as it is now, measured whenever a figure is laid out.
+const BASE_TEXT_PX = 14;
+let textScale = 1;
+
+function measureTextScale() {
+  const rootPx = Number.parseFloat(getComputedStyle(document.documentElement).fontSize);
+  textScale = rootPx > 0 ? rootPx / BASE_TEXT_PX : 1;
+}
+
+function px(size) {
+  return Math.round(size * textScale * 10) / 10;
+}
 const MOST_COLUMNS = 4;
+// Narrower than this, pictures go on more lines (a phone shows them one under another).
+const LEAST_PICTURE_WIDTH = 150;
 
 const $ = (testid) => document.querySelector(`[data-testid="${testid}"]`);
 
@@ -307,20 +324,25 @@ function currentMetric() {
 // The pictures' places: columns and rows of equal cells, in pixels and in paper fractions.
 function geometry(count, aspect, tallest) {
   const width = Math.max(panel.plot.clientWidth, 320);
-  const columns = count <= MOST_COLUMNS ? count : Math.ceil(count / Math.ceil(count / MOST_COLUMNS));
+  const fits = Math.max(1, Math.floor((width - px(MARGIN.l) - px(MARGIN.r) + px(GAP_X))
+    / (LEAST_PICTURE_WIDTH + px(GAP_X))));
+  const most = Math.min(MOST_COLUMNS, fits);
+  // As many lines as needed, the pictures spread evenly over them.
+  const columns = count <= most ? count : Math.ceil(count / Math.ceil(count / most));
   const lines = Math.ceil(count / columns);
-  const plotWidth = width - MARGIN.l - MARGIN.r;
-  const cellWidth = (plotWidth - GAP_X * (columns - 1)) / columns;
+  const plotWidth = width - px(MARGIN.l) - px(MARGIN.r);
+  const cellWidth = (plotWidth - px(GAP_X) * (columns - 1)) / columns;
   const cellHeight = Math.min(tallest, Math.max(150, cellWidth * aspect));
-  const plotHeight = lines * cellHeight + GAP_Y * (lines - 1);
+  const plotHeight = lines * cellHeight + px(GAP_Y) * (lines - 1);
   const places = Array.from({ length: count }, (_, k) => {
     const [line, column] = [Math.floor(k / columns), k % columns];
-    const x0 = (column * (cellWidth + GAP_X)) / plotWidth;
-    const y1 = 1 - (line * (cellHeight + GAP_Y)) / plotHeight;
+    const x0 = (column * (cellWidth + px(GAP_X))) / plotWidth;
+    const y1 = 1 - (line * (cellHeight + px(GAP_Y))) / plotHeight;
     return { line, column, x: [x0, x0 + cellWidth / plotWidth],
       y: [y1 - cellHeight / plotHeight, y1] };
   });
-  return { height: plotHeight + MARGIN.t + MARGIN.b, places, lines, plotWidth, plotHeight };
+  return { height: plotHeight + px(MARGIN.t) + px(MARGIN.b), places, lines, plotWidth,
+    plotHeight };
 }
 
 // What a colour bar of `metric` says it shows.
@@ -328,6 +350,12 @@ function scaleTitle(metric, best) {
   if (metric === "nearest") return "nearest minimum";
   if (metric === "steps") return "steps to tolerance";
   return best === null ? "log₁₀(final loss)" : "log₁₀(final loss − f*), floor 10⁻¹⁶";
+}
+
+// The same, shorter, for a colour bar too short for it (a phone's).
+function shortScaleTitle(metric, best) {
+  if (metric === "final_loss") return best === null ? "log₁₀ loss" : "log₁₀(loss − f*)";
+  return metric === "steps" ? "steps" : "minimum";
 }
 
 // The colour axis of `metric` on `scale` (cells.js metricScale), with its colour bar's words
@@ -348,10 +376,11 @@ function colourAxis(metric, scale, minima, best) {
 // pictures it changes with them. Its strip, ticks and title, `height` pixels tall.
 const BAR = { gap: 14, width: 118, strip: 14 };
 
-function colourBarSource(scale, ticks, title, height) {
+function colourBarSource(scale, ticks, titles, height) {
   const ratio = window.devicePixelRatio || 1;
   const canvas = document.createElement("canvas");
-  canvas.width = Math.round(BAR.width * ratio);
+  const [width, strip] = [px(BAR.width), px(BAR.strip)];
+  canvas.width = Math.round(width * ratio);
   canvas.height = Math.round(height * ratio);
   const context = canvas.getContext("2d");
   context.scale(ratio, ratio);
@@ -360,21 +389,30 @@ function colourBarSource(scale, ticks, title, height) {
   const gradient = context.createLinearGradient(0, height, 0, 0);
   for (const [t, colour] of scale.colorscale) gradient.addColorStop(t, colour);
   context.fillStyle = gradient;
-  context.fillRect(0, 0, BAR.strip, height);
+  context.fillRect(0, 0, strip, height);
   context.fillStyle = "#444";
-  context.font = `11px ${family}`;
+  context.font = `${px(11)}px ${family}`;
   context.textBaseline = "middle";
   for (const { value, label } of ticks) {
     const y = height * (1 - (value - scale.cmin) / (scale.cmax - scale.cmin));
-    context.fillRect(BAR.strip, Math.round(y) - 0.5, 4, 1);
-    context.fillText(label, BAR.strip + 6, Math.min(height - 6, Math.max(6, y)));
+    context.fillRect(strip, Math.round(y) - 0.5, px(4), 1);
+    context.fillText(label, strip + px(6), Math.min(height - 6, Math.max(6, y)));
   }
-  context.translate(BAR.width - 3, height / 2);
+  // The title along the bar: the full one if it fits, else the short one, smaller if need be.
+  context.translate(width - 3, height / 2);
   context.rotate(-Math.PI / 2);
-  context.font = `12px ${family}`;
+  const titleSize = px(12);
+  context.font = `${titleSize}px ${family}`;
+  const room = height - 8;
+  let title = titles[0];
+  if (context.measureText(title).width > room) {
+    title = titles[1];
+    const fitted = Math.floor((titleSize * room) / context.measureText(title).width);
+    context.font = `${Math.max(8, Math.min(titleSize, fitted))}px ${family}`;
+  }
   context.textAlign = "center";
   context.textBaseline = "bottom";
-  context.fillText(title, 0, 0);
+  context.fillText(title, 0, 0, room);
   return canvas.toDataURL("image/png");
 }
 
@@ -417,6 +455,7 @@ const PLOT_CONFIG = { responsive: true, displaylogo: false, showSendToCloud: fal
 // cells), its title above it.
 function figureLayout(pictures) {
   const { kind, spec } = shown;
+  measureTextScale();
   // A map keeps the box's shape; a phase diagram is wider than tall and stays on one screen.
   let [aspect, tallest] = [0.6, 420];
   if (kind === "map") {
@@ -428,8 +467,9 @@ function figureLayout(pictures) {
     tallest);
   shown.plotSize = { width: plotWidth, height: plotHeight };
   const layout = {
-    height, margin: MARGIN, showlegend: false, plot_bgcolor: NO_VALUE_GREY,
-    paper_bgcolor: "rgba(0,0,0,0)", font: { size: 12 }, annotations: [], images: [],
+    height, margin: Object.fromEntries(Object.entries(MARGIN).map(([k, v]) => [k, px(v)])),
+    showlegend: false, plot_bgcolor: NO_VALUE_GREY, paper_bgcolor: "rgba(0,0,0,0)",
+    font: { size: px(12) }, annotations: [], images: [],
     hovermode: "closest", uirevision: shown.spec,
   };
   pictures.forEach((picture, k) => {
@@ -451,7 +491,7 @@ function figureLayout(pictures) {
       ...(kind === "map" && place.column > 0 ? { showticklabels: false } : {}) };
     layout.annotations.push({ text: picture.label, showarrow: false, xref: "paper",
       yref: "paper", x: (place.x[0] + place.x[1]) / 2, y: place.y[1], yanchor: "bottom",
-      xanchor: "center", font: { size: 13 } });
+      xanchor: "center", font: { size: px(13) } });
   });
   return layout;
 }
@@ -511,8 +551,9 @@ async function recolourMap() {
   const title = scaleTitle(metric, best);
   if (paint.range !== null) {
     const { width, height } = shown.plotSize;
-    images.push({ source: colourBarSource(paint.scale, ticks, title, height), xref: "paper",
-      yref: "paper", x: 1 + BAR.gap / width, y: 1, sizex: BAR.width / width, sizey: 1,
+    const titles = [title, shortScaleTitle(metric, best)];
+    images.push({ source: colourBarSource(paint.scale, ticks, titles, height), xref: "paper",
+      yref: "paper", x: 1 + px(BAR.gap) / width, y: 1, sizex: px(BAR.width) / width, sizey: 1,
       sizing: "stretch", xanchor: "left", yanchor: "top", layer: "above", name: "colour bar" });
   }
   await Plotly.relayout(panel.plot, { images });

@@ -157,6 +157,32 @@ def test_nothing_scrolls_sideways_on_a_phone(base_url, open_at, width, height):
     assert_nothing_sticks_out(page)
 
 
+def test_a_map_on_a_phone_has_one_picture_a_line_in_the_boxs_shape(base_url, open_at):
+    page = open_at(base_url, 390, 844)
+    wait_for_runs(page, 1)
+    choose_preset(page, "himmelblau-basins", 1)
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=plot-cells]').dataset.stage === 'done'"
+    )
+    settle(page)
+    pictures = page.evaluate(
+        """() => { const l = document.querySelector('[data-testid=plot-cells]')._fullLayout;
+            return [1, 2, 3].map((k) => {
+                const xa = l[k === 1 ? 'xaxis' : `xaxis${k}`];
+                const ya = l[k === 1 ? 'yaxis' : `yaxis${k}`];
+                return {left: xa._offset, width: xa._length, top: ya._offset,
+                        height: ya._length}; }); }"""
+    )
+    # SGD, Adam and Anon one under another, each as wide as it can be and square (Himmelblau's
+    # box is), not three strips side by side.
+    assert {p["left"] for p in pictures} == {pictures[0]["left"]}
+    assert pictures[0]["top"] < pictures[1]["top"] < pictures[2]["top"]
+    for picture in pictures:
+        assert picture["width"] >= 150
+        assert picture["height"] == pytest.approx(picture["width"], rel=0.02)
+    assert_nothing_sticks_out(page)
+
+
 def test_the_plots_come_first_on_a_phone(base_url, open_at):
     width, height = 390, 844
     page = open_at(base_url, width, height)

@@ -15,7 +15,7 @@
 //   index.
 
 import { PLOTLY_CIVIDIS, PLOTLY_VIRIDIS, SERIES_PALETTE } from "./colors.js";
-import { contourLevels } from "./landscape-render.js";
+import { roundTicks } from "./colour-bar.js";
 
 // Loss gaps are floored here on the log colour scale (an exact hit would be -Infinity), as the
 // loss plot floors them (view.js).
@@ -323,8 +323,7 @@ export function scaleTicks(metric, scale, minima, count = 6) {
     return minima.map((minimum, k) => ({ value: k,
       label: `(${formatValue(minimum.point[0])}, ${formatValue(minimum.point[1])})` }));
   }
-  const pad = (scale.cmax - scale.cmin) * 1e-9;
-  return contourLevels(scale.cmin - pad, scale.cmax + pad, count)
+  return roundTicks(scale.cmin, scale.cmax, count)
     .map((value) => ({ value, label: formatValue(value) }));
 }
 

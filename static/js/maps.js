@@ -17,6 +17,7 @@ import {
   availableMetrics, axisType, bestValue, describeCell, flatCell, flatValues, formatValue,
   gridAxis, metricScale, scaleTicks, sharedRange, valueGrid,
 } from "./cells.js";
+import { paintColourBar } from "./colour-bar.js";
 import { LANDSCAPE_COLORSCALE, seriesColor } from "./colors.js";
 import { h } from "./controls.js";
 import { rowsFromResult } from "./run-data.js";
@@ -370,50 +371,13 @@ function colourAxis(metric, scale, minima, best) {
   return { ...scale, colorbar };
 }
 
-// A map's colour bar, painted (pixels): Plotly draws colour bars only for traces on a colour
-// axis, and any change of a figure's colour axis lays the whole figure out again (30-60 ms of
-// main thread here for three pictures, against 2 ms to swap images); as an image beside the
-// pictures it changes with them. Its strip, ticks and title, `height` pixels tall.
+// A map's colour bar (a picture: colour-bar.js says why), in pixels at the base text size.
 const BAR = { gap: 14, width: 118, strip: 14 };
 
 function colourBarSource(scale, ticks, titles, height) {
-  const ratio = window.devicePixelRatio || 1;
-  const canvas = document.createElement("canvas");
-  const [width, strip] = [px(BAR.width), px(BAR.strip)];
-  canvas.width = Math.round(width * ratio);
-  canvas.height = Math.round(height * ratio);
-  const context = canvas.getContext("2d");
-  context.scale(ratio, ratio);
-  const family = getComputedStyle(panel.plot).fontFamily;
-  // The strip: the scale's stops bottom (cmin) to top (cmax), as the pictures are painted.
-  const gradient = context.createLinearGradient(0, height, 0, 0);
-  for (const [t, colour] of scale.colorscale) gradient.addColorStop(t, colour);
-  context.fillStyle = gradient;
-  context.fillRect(0, 0, strip, height);
-  context.fillStyle = "#444";
-  context.font = `${px(11)}px ${family}`;
-  context.textBaseline = "middle";
-  for (const { value, label } of ticks) {
-    const y = height * (1 - (value - scale.cmin) / (scale.cmax - scale.cmin));
-    context.fillRect(strip, Math.round(y) - 0.5, px(4), 1);
-    context.fillText(label, strip + px(6), Math.min(height - 6, Math.max(6, y)));
-  }
-  // The title along the bar: the full one if it fits, else the short one, smaller if need be.
-  context.translate(width - 3, height / 2);
-  context.rotate(-Math.PI / 2);
-  const titleSize = px(12);
-  context.font = `${titleSize}px ${family}`;
-  const room = height - 8;
-  let title = titles[0];
-  if (context.measureText(title).width > room) {
-    title = titles[1];
-    const fitted = Math.floor((titleSize * room) / context.measureText(title).width);
-    context.font = `${Math.max(8, Math.min(titleSize, fitted))}px ${family}`;
-  }
-  context.textAlign = "center";
-  context.textBaseline = "bottom";
-  context.fillText(title, 0, 0, room);
-  return canvas.toDataURL("image/png");
+  return paintColourBar({ ...scale, ticks, titles, height, width: px(BAR.width),
+    strip: px(BAR.strip), textPx: px(11), titlePx: px(12),
+    family: getComputedStyle(panel.plot).fontFamily });
 }
 
 // The edges of the cells centred on evenly spaced `centres`: [first - step/2, last + step/2].

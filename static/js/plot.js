@@ -6,6 +6,7 @@
 
 /* global Plotly */
 
+import { paintColourBar, roundTicks } from "./colour-bar.js";
 import { LANDSCAPE_COLORSCALE, VIRIDIS_COLORSCALE, viridis } from "./colors.js";
 import { GrowableColumn } from "./columns.js";
 import { paintLandscape } from "./landscape-image.js";
@@ -61,11 +62,12 @@ function baseLayout() {
 function plotTitle(text) {
   return { text, x: 0.02, font: { size: scaled(TEXT_PX.title) } };
 }
-// The contour's traces, bottom to top: the landscape, one white outline per row, the rows'
-// paths, end / divergence / refresh markers, the global minima (above the end markers), the
-// start, the gamma highlight and the replay markers. Indices of the first outline and path.
-const FIRST_OUTLINE = 1;
-let firstPath = 1;
+// The contour's traces, bottom to top: one white outline per row, the rows' paths, end /
+// divergence / refresh markers, the global minima (above the end markers), the start, the
+// gamma highlight and the replay markers (the landscape and its colour bar are pictures).
+// Indices of the first outline and path.
+const FIRST_OUTLINE = 0;
+let firstPath = 0;
 let startTrace = -1;
 // Legend groups of rows start with this (other legend entries are Plotly's to toggle).
 const GROUP_PREFIX = "rows:";
@@ -172,17 +174,13 @@ function rescaleText() {
       "legend.font.size": scaled(TEXT_PX.legend),
     };
     if (layout.title?.font?.size) update["title.font.size"] = scaled(TEXT_PX.title);
+    // The landscape's colour bar, painted at the new size.
+    if (div === divs.contour) update.images = contourImages();
     for (const side of ["l", "r", "t", "b"]) {
       const margin = layout.margin?.[side];
       if (margin !== undefined) update[`margin.${side}`] = Math.round(margin * factor * 10) / 10;
     }
     Plotly.relayout(div, update);
-  }
-  if (divs.contour.data?.[0]?.colorbar) {
-    Plotly.restyle(divs.contour, {
-      "colorbar.title.font.size": scaled(TEXT_PX.colorbarTitle),
-      "colorbar.tickfont.size": scaled(TEXT_PX.colorbarTicks),
-    }, [0]);
   }
 }
 
@@ -269,31 +267,57 @@ function hoverData(row, from = 0) {
 
 // The landscape is a picture (a layout image, painted by a worker: landscapeImage) that Plotly
 // places and never recomputes; a contour trace of the grid cost every redraw of the plot (each
-// path's update included) tens of milliseconds. This trace draws nothing (two cells, fully
-// transparent): it carries the colour bar, on the picture's scale.
+// path's update included) tens of milliseconds. Its colour bar is a picture too (colour-bar.js
+// says why), beside the axes, LANDSCAPE_BAR.len of the plot's height (sizes in pixels at the
+// base text size).
 const CONTOUR_LEVELS = 28;
 const CONTOUR_LINE = { width: 0.6, color: "rgba(40,60,90,0.35)" };
+const CONTOUR_MARGIN = { l: 48, r: 12, t: 36, b: 40 };
+const LANDSCAPE_BAR = { gap: 4, width: 62, strip: 12, len: 0.9, ticks: 8 };
+// The painted bar of the scene at its size, and what it shows (divs.contour.colourBar).
+let landscapeBar = null;
 
 function gridBox() {
   const { x, y } = scene.surface;
   return { x: [x[0], x[x.length - 1]], y: [y[0], y[y.length - 1]] };
 }
 
-function landscapeTrace() {
-  const { surface } = scene;
+function contourMargin() {
+  const margin = scaledMargin(CONTOUR_MARGIN);
+  margin.r += scaled(LANDSCAPE_BAR.gap + LANDSCAPE_BAR.width);
+  return margin;
+}
+
+// The landscape's colour bar as a layout image, painted when the landscape, the plot's height
+// or the text size changed. Its height is the plot's as last laid out (or as it will be, before
+// the first layout); "contain" keeps its shape if that moves a little.
+function landscapeBarImage() {
+  const div = divs.contour;
+  const margin = contourMargin();
+  const size = div._fullLayout?._size;
+  const paper = size ?? { w: div.clientWidth - margin.l - margin.r,
+    h: div.clientHeight - margin.t - margin.b };
+  const height = Math.max(40, Math.round(paper.h * LANDSCAPE_BAR.len));
   const [low, high] = scene.zRange;
-  const box = gridBox();
-  return {
-    type: "heatmap", uid: "landscape", x: box.x, y: box.y, z: [[low, high], [high, low]],
-    zmin: low, zmax: high, zsmooth: "fast", opacity: 0, hoverinfo: "skip",
-    name: "landscape", showlegend: false,
-    colorscale: LANDSCAPE_COLORSCALE,
-    showscale: true,
-    colorbar: { title: { text: shadingTitle(surface.log), side: "right",
-      font: { size: scaled(TEXT_PX.colorbarTitle) } },
-    thickness: scaled(12), len: 0.9, outlinewidth: 0,
-    tickfont: { size: scaled(TEXT_PX.colorbarTicks) }, xpad: 6 },
-  };
+  const key = [scene.revision, low, high, scene.surface.log, height, textScale].join();
+  if (landscapeBar?.key !== key) {
+    const title = shadingTitle(scene.surface.log);
+    const top = high > low ? high : low + 1;
+    // Numbers as Plotly writes them on the axes (a true minus sign).
+    const ticks = roundTicks(low, top, LANDSCAPE_BAR.ticks)
+      .map((value) => ({ value, label: String(value).replace("-", "−") }));
+    const source = paintColourBar({ colorscale: LANDSCAPE_COLORSCALE, cmin: low, cmax: top,
+      ticks, titles: [title], width: scaled(LANDSCAPE_BAR.width), height,
+      strip: scaled(LANDSCAPE_BAR.strip), textPx: scaled(TEXT_PX.colorbarTicks),
+      titlePx: scaled(TEXT_PX.colorbarTitle), family: FONT.family, color: FONT.color });
+    landscapeBar = { key, source, shows: { title, low, high: top, ticks } };
+  }
+  // Read by the tests: what the bar shows.
+  div.colourBar = landscapeBar.shows;
+  return { source: landscapeBar.source, name: "colour bar", xref: "paper", yref: "paper",
+    x: 1 + scaled(LANDSCAPE_BAR.gap) / Math.max(paper.w, 1), y: 0.5, sizex: 1,
+    sizey: LANDSCAPE_BAR.len, xanchor: "left", yanchor: "middle", sizing: "contain",
+    layer: "above" };
 }
 
 // The landscape's picture: about as many pixels as the contour's axes have device pixels
@@ -328,11 +352,12 @@ function requestLandscapeImage(forScene) {
 }
 
 function contourImages() {
-  if (!scene.image) return [];
+  const bar = landscapeBarImage();
+  if (!scene.image) return [bar];
   const box = gridBox();
   return [{ source: scene.image, xref: "x", yref: "y", x: box.x[0], y: box.y[1],
     sizex: box.x[1] - box.x[0], sizey: box.y[1] - box.y[0], xanchor: "left", yanchor: "top",
-    sizing: "stretch", layer: "below" }];
+    sizing: "stretch", layer: "below", name: "landscape" }, bar];
 }
 
 // The global minima and the start: drawn above every path and end marker.
@@ -446,7 +471,7 @@ function contourLayout() {
   return {
     ...baseLayout(),
     uirevision: scene.revision,
-    margin: scaledMargin({ l: 48, r: 12, t: 36, b: 40 }),
+    margin: contourMargin(),
     title: plotTitle(`${scene.info.label}: trajectories`),
     // automargin: the axis titles keep clear of the tick labels whatever the text size.
     // No grid lines: the landscape's picture lies under them (the contour trace hid them).
@@ -854,7 +879,7 @@ function drawContour() {
   const counts = view.live && !many
     ? viewCounts(rows).map((count, i) => Math.min(count, drawnCounts.contour[i] ?? 0))
     : viewCounts(rows);
-  const data = [landscapeTrace()];
+  const data = [];
   if (many) {
     holdsRows.contour = Boolean(run?.done) && view.step === null;
     const held = holdsRows.contour ? counts : counts.map(() => 0);

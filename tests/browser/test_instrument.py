@@ -125,12 +125,24 @@ def test_contour_layers_scales_and_the_loss_floor(base_url, open_page, screensho
     landscapes = httpx.get(f"{base_url}/api/landscapes").json()
     rosenbrock = next(entry for entry in landscapes if entry["id"] == "rosenbrock")
     expected = "log₁₀(f − f_min + δ)" if rosenbrock["colour_scale"] == "log" else "f"
+    # A picture beside the axes (no trace carries it: colour-bar.js), on the shading's scale.
     colorbar = page.evaluate(
-        """() => { const t = document.querySelector('[data-testid=plot-contour]').data[0];
-            return {show: t.showscale, title: t.colorbar.title.text}; }"""
+        """() => { const div = document.querySelector('[data-testid=plot-contour]');
+            const bars = div.layout.images.filter((i) => i.name === 'colour bar');
+            return {bars: bars.length, png: bars[0].source.startsWith('data:image/png'),
+                    ref: [bars[0].xref, bars[0].x > 1], shows: div.colourBar,
+                    traces: div.data.filter((t) => t.type !== 'scatter').length}; }"""
     )
-    assert colorbar == {"show": True, "title": expected}
-    assert page.locator("[data-testid=plot-contour] .colorbar").count() == 1
+    assert colorbar["bars"] == 1
+    assert colorbar["png"]
+    assert colorbar["ref"] == ["paper", True]
+    assert colorbar["traces"] == 0
+    shows = colorbar["shows"]
+    assert shows["title"] == expected
+    ticks = [tick["value"] for tick in shows["ticks"]]
+    assert len(ticks) >= 3
+    assert shows["low"] <= min(ticks) < max(ticks) <= shows["high"]
+    assert page.locator("[data-testid=plot-contour] .colorbar").count() == 0
 
     # The loss axis has a floor at 1e-16 and says so: an exact hit sits on it.
     title = page.evaluate(

@@ -330,26 +330,29 @@ def test_the_landscape_is_a_picture_with_a_colour_bar_and_a_hover_that_says_wher
     base_url, watched
 ):
     """The landscape that the contour trace drew is a layout image now (painted off the main
-    thread): it covers the surface grid's box under the paths, the colour bar stays, and the
-    mouse over it says the point a click starts from."""
+    thread): it covers the surface grid's box under the paths, its colour bar is a picture
+    beside it, and the mouse over it says the point a click starts from."""
     page = watched.page
     page.goto(base_url)
     wait_runs(page, 1)
     drawn = page.evaluate(
         """() => { const div = document.querySelector('[data-testid=plot-contour]');
-            const [image] = div.layout.images; const first = div.data[0];
+            const [image, bar] = div.layout.images;
             const box = [image.x, image.x + image.sizex, image.y - image.sizey, image.y];
             const axes = [...div.layout.xaxis.range, ...div.layout.yaxis.range];
             return { image: { box, axes, layer: image.layer,
                 png: image.source.startsWith('data:image/png;base64,') },
-                trace: { type: first.type, opacity: first.opacity, colorbar: first.showscale } };
+                bar: { name: bar.name, png: bar.source.startsWith('data:image/png;base64,') },
+                traces: [...new Set(div.data.map((t) => t.type))] };
         }"""
     )
     assert drawn["image"]["png"]
     assert drawn["image"]["layer"] == "below"
     # The default landscape's grid spans its view box, which the axes show.
     assert drawn["image"]["box"] == pytest.approx(drawn["image"]["axes"])
-    assert drawn["trace"] == {"type": "heatmap", "opacity": 0, "colorbar": True}
+    # Its colour bar is a picture too: no trace of the contour draws the landscape.
+    assert drawn["bar"] == {"name": "colour bar", "png": True}
+    assert drawn["traces"] == ["scatter"]
     # Over the picture, away from every path: the point a click would start from.
     box = page.evaluate(
         """() => { const xa = document.querySelector('[data-testid=plot-contour]')

@@ -681,8 +681,12 @@ function sweptParams() {
 
 // A map's or phase diagram's rows are in the summary worker, which writes their file.
 async function exportSummaryFile(format, type) {
-  const file = await exportSummaries(format, location.href);
-  if (file) download(exportName(format), file, type);
+  try {
+    const file = await exportSummaries(format, location.href);
+    if (file) download(exportName(format), file, type);
+  } catch (error) {
+    setError(error.message);
+  }
 }
 
 function exportCsv() {

@@ -150,23 +150,27 @@ function summaryWorker() {
     worker = new Worker(new URL("./summary-worker.js", import.meta.url), { type: "module" });
     worker.onmessage = ({ data }) => {
       if (data.type === "row" || data.type === "export") {
-        questions.get(data.ask)?.(data.type === "row" ? data.info : data.blob);
+        questions.get(data.ask)?.(data);
         questions.delete(data.ask);
       } else {
         listeners.get(data.id)?.(data);
       }
     };
-    // A worker that failed to load or threw outside a run: every waiting run fails with it.
+    // A worker that failed to load or threw outside a run: every waiting run and question
+    // fails with it.
     worker.onerror = (event) => {
       for (const listener of listeners.values()) {
         listener({ type: "error", error: { name: "Error", message: event.message } });
       }
+      for (const answer of questions.values()) answer({ error: event.message });
+      questions.clear();
     };
   }
   return worker;
 }
 
-// Ask the worker about run `id` (`question`: {type, ...}); resolves with its answer.
+// Ask the worker about run `id` (`question`: {type, ...}); resolves with its answer (the
+// worker's message: `error` says why there is none).
 function ask(id, question) {
   const asked = nextId++;
   return new Promise((resolve) => {
@@ -176,8 +180,8 @@ function ask(id, question) {
 }
 
 // The identity of row `row` of run `id` (meta.rows[row], which stays in the worker).
-function rowInfo(id, row) {
-  return ask(id, { type: "row", row });
+async function rowInfo(id, row) {
+  return (await ask(id, { type: "row", row })).info ?? null;
 }
 
 // Whether a finished map or phase diagram is shown (its rows can be exported).
@@ -186,10 +190,13 @@ export function summariesShown() {
 }
 
 // The shown finished run's rows, each its identity and summary, as a CSV or JSON file (a
-// Blob, built by the worker, which holds the rows); null when none is shown.
+// Blob, built by the worker, which holds the rows); null when none is shown. Throws when the
+// worker could not write it.
 export async function exportSummaries(format, permalink) {
   if (!summariesShown()) return null;
-  return ask(shown.id, { type: "export", format, permalink });
+  const answer = await ask(shown.id, { type: "export", format, permalink });
+  if (answer.error) throw new Error(`the ${format.toUpperCase()} export failed: ${answer.error}`);
+  return answer.blob;
 }
 
 function errorOf({ name, message, status, problems }) {

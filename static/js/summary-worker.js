@@ -19,7 +19,7 @@
 // flatPicture), paints (for a map, per metric: {scale, range, values: a Float64Array per
 // picture, images: a PNG Blob per picture, one pixel per start of the whole grid)}},
 // {type: "done", rowCount}, {type: "error", error: {name, message, status, problems}},
-// {type: "row", ask, info}, {type: "export", ask, blob} (null: no such finished run).
+// {type: "row", ask, info}, {type: "export", ask, blob (null: no such finished run), error}.
 
 import { ApiError, streamRun } from "./api.js";
 import {
@@ -43,8 +43,13 @@ self.onmessage = ({ data }) => {
     const info = current?.id === data.id ? current.meta?.rows[data.row] ?? null : null;
     self.postMessage({ id: data.id, type: "row", ask: data.ask, info });
   } else if (data.type === "export") {
-    const blob = current?.id === data.id && current.summaries ? exported(current, data) : null;
-    self.postMessage({ id: data.id, type: "export", ask: data.ask, blob });
+    let [blob, error] = [null, null];
+    try {
+      if (current?.id === data.id && current.summaries) blob = exported(current, data);
+    } catch (failure) {
+      error = String(failure?.message ?? failure);
+    }
+    self.postMessage({ id: data.id, type: "export", ask: data.ask, blob, error });
   }
 };
 

@@ -251,7 +251,11 @@ export async function runSummaries(spec, signal, progress) {
           delete panel.plot.dataset.stage;
           // A map's axes are known from its grid: laid out now, in a frame of their own, so
           // that its cells need only be coloured when they come.
-          if (kind === "map") shown.drawing = afterFrame().then(drawMapFigure);
+          if (kind === "map") {
+            const run = shown;
+            // Unless another run, or the trajectories' views, took the panel meanwhile.
+            shown.drawing = afterFrame().then(() => (shown === run ? drawMapFigure() : undefined));
+          }
         } else if (message.type === "progress") {
           reached = message.toStep - 1;
           progress.setProgress(reached, shown.meta.steps);
@@ -470,7 +474,8 @@ function figureLayout(pictures) {
 // Draw a phase diagram's pictures, coloured by the chosen metric: the whole figure, heat maps
 // over the swept values (a few thousand cells).
 async function drawPhase() {
-  const { meta, pictures } = shown;
+  const run = shown;
+  const { meta, pictures } = run;
   const metric = currentMetric();
   const best = bestValue(meta.landscape);
   const minima = meta.landscape.global_minima;
@@ -488,7 +493,7 @@ async function drawPhase() {
   traces.push(...clickedMarkers(pictures.length));
   await Plotly.react(panel.plot, traces, layout, { ...PLOT_CONFIG,
     toImageButtonOptions: { format: "png", filename: "optiscope-phase", scale: 2 } });
-  drawn(metric, values, range);
+  if (shown === run) drawn(metric, values, range);
 }
 
 // A map's figure before its colours come: the axes over the grid, one per series. Drawn once
@@ -504,7 +509,8 @@ async function drawMapFigure() {
 // Colour a map's pictures by the chosen metric: their images (painted by the worker, one
 // pixel per start) and the colour bar (none when every cell is grey).
 async function recolourMap() {
-  const { meta, pictures } = shown;
+  const run = shown;
+  const { meta, pictures } = run;
   const metric = currentMetric();
   const paint = shown.paints[metric];
   const urls = imageUrls(metric);
@@ -528,6 +534,7 @@ async function recolourMap() {
       sizing: "stretch", xanchor: "left", yanchor: "top", layer: "above", name: "colour bar" });
   }
   await Plotly.relayout(panel.plot, { images });
+  if (shown !== run) return;
   // Read by the tests: the colour scale the pictures and their bar are painted on.
   panel.plot.cellScale = { metric, cmin: paint.scale.cmin, cmax: paint.scale.cmax,
     colorscale: paint.scale.colorscale, ticks, title, shown: paint.range !== null };
@@ -666,7 +673,8 @@ async function runCellTrajectories(picture, cell) {
   const controller = new AbortController();
   trajectoryController = controller;
   const info = await rowInfo(shown.id, cell.row);
-  if (trajectoryController !== controller || !info) return;
+  // Another cell was clicked, or the map left the page, meanwhile.
+  if (trajectoryController !== controller || controller.signal.aborted || !info) return;
   const spec = cellTrajectorySpec(shown.spec, info);
   const color = hooks.state().series[info.series]?.color ?? seriesColor(info.series);
   const where = `from (${formatValue(info.start[0])}, ${formatValue(info.start[1])})`;

@@ -786,3 +786,39 @@ def test_the_map_phase_and_tuned_presets_load_clean(
         assert page.get_by_test_id("plot-contour").is_visible()
     screenshot(page, f"preset-{preset_id}")
     assert watched.errors == []
+
+
+def test_leaving_a_map_while_it_streams_leaves_no_error_behind(base_url, open_page):
+    """The map's panel is filled in steps (its figure a frame after the run's first event, its
+    colours as they come, a clicked cell's row from the worker): leaving for a trajectory run
+    at any of those moments drops the rest, with no error and no map left on screen. The first
+    time, the page leaves the moment the panel appears (the run's first event is in, its
+    figure not yet drawn); then after a while."""
+    state = page_state(MAP_SERIES, steps=2_000, map={"x": [-5.0, 5.0, 64], "y": [-5.0, 5.0, 64]})
+    watched = open_page(base_url)
+    page = watched.page
+    wait_for_runs(page, 1)
+    default_state = page.evaluate("() => location.hash")
+    page.evaluate(
+        """back => { const cells = document.querySelector('[data-testid=cells]');
+            const observer = new MutationObserver(() => {
+                if (cells.hidden) return;
+                observer.disconnect();
+                location.hash = back;
+            });
+            observer.observe(cells, { attributes: true, attributeFilter: ['hidden'] }); }""",
+        default_state,
+    )
+    page.evaluate("hash => { location.hash = hash; }", fragment(state))
+    wait_for_runs(page, 2)
+    for wait in (100, 400):
+        page.evaluate("hash => { location.hash = hash; }", fragment(state))
+        page.wait_for_function("() => document.body.classList.contains('summary-view')")
+        page.wait_for_timeout(wait)
+        page.evaluate("hash => { location.hash = hash; }", default_state)
+        page.wait_for_function("() => !document.body.classList.contains('summary-view')")
+    wait_for_runs(page, 3)
+    assert page.get_by_test_id("cells").is_hidden()
+    assert page.get_by_test_id("plot-contour").is_visible()
+    page.wait_for_timeout(500)
+    assert watched.errors == []

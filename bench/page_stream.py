@@ -21,7 +21,9 @@ Measured in the page:
   it: headless chromium with --disable-gpu has SwiftShader, a software WebGL, so the fallback);
 - the largest map the default budget allows (256 x 256 starts x 3 series = 196,608 rows,
   `--map-side`), by its permalink: long tasks from the link to 1 s after the map is drawn (its
-  meta and summaries are some 40 MB of JSON each).
+  meta and summaries are some 40 MB of JSON each, which a worker reads); then while it is
+  coloured by each other metric and back, and while its rows are exported as CSV and JSON
+  (bytes and seconds from the click to the file).
 
 Targets: no task over 50 ms, Cancel within 200 ms ("met" or "MISSED"). A busy machine (other
 work on its cores) lengthens every task: the figures are those of this machine, this run.
@@ -200,6 +202,11 @@ WHOLE = """([began, tail]) => {
 }"""
 
 
+# The long tasks since `began`.
+SINCE = """began => window.__bench.longTasks.filter(([start]) => start >= began)
+    .map(([start, duration]) => [start - began, duration])"""
+
+
 def summary(tasks: list[list[float]]) -> str:
     """The longest task of ``tasks`` ([start, duration] pairs), how many took over 50 ms and
     their total blocking time."""
@@ -239,7 +246,9 @@ def main() -> int:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
         )
-        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        context = browser.new_context(
+            viewport={"width": 1280, "height": 800}, accept_downloads=True
+        )
         page = context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
@@ -326,6 +335,26 @@ def main() -> int:
                 status: document.querySelector("[data-testid=status]").textContent })""",
             began,
         )
+        # 5. The map coloured by each other metric, and back; then its rows exported.
+        metric_tasks = []
+        for metric in ("steps", "nearest", "final_loss"):
+            began = now(page)
+            page.get_by_test_id("cells-metric").select_option(metric)
+            page.wait_for_function(
+                "m => document.querySelector('[data-testid=plot-cells]').dataset.metric === m",
+                arg=metric,
+            )
+            settle_tail(page)
+            metric_tasks += page.evaluate(SINCE, began)
+        exports = {}
+        for fmt in ("csv", "json"):
+            began, clicked = now(page), time.monotonic()
+            with page.expect_download(timeout=RUN_TIMEOUT_S * 1000) as download:
+                page.get_by_test_id(f"export-{fmt}").click()
+            size = download.value.path().stat().st_size
+            seconds = time.monotonic() - clicked
+            settle_tail(page)
+            exports[fmt] = (size, seconds, page.evaluate(SINCE, began))
         browser.close()
 
     renderer = (
@@ -357,6 +386,10 @@ def main() -> int:
     print(f"server run stopped:    {stopped} after the page said so")
     print(f"map ({args.map_side} x {args.map_side} x 3): {summary(map_tasks)}")
     print(f"  drawn {map_drawn['finished'] / 1000:.1f} s after the link ({map_drawn['status']})")
+    print(f"  its colour metric changed 3 times: {summary(metric_tasks)}")
+    for fmt, (size, seconds, tasks) in exports.items():
+        written = f"{size / 1e6:5.1f} MB in {seconds:.2f} s"
+        print(f"  its rows as {fmt.upper():4s} {written}: {summary(tasks)}")
     if args.verbose:
         print("long tasks (ms after the request: ms long), by phase:")
         for name, result in (("default run", default_run), ("long run", long_run)):
@@ -364,6 +397,7 @@ def main() -> int:
                 print(f"  {name}, {phase}: {timeline(tasks)}")
         print(f"  landscape change: {timeline(landscape)}")
         print(f"  map: {timeline(map_tasks)}")
+        print(f"  map's metric changes: {timeline(metric_tasks)}")
     if errors:
         print(f"page errors: {errors}")
     return 1 if errors or not cancel["cancelHidden"] else 0

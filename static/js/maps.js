@@ -12,7 +12,6 @@
 // axes are its swept values (log, or unevenly spaced), as a heat map.
 
 import * as api from "./api.js";
-import { ApiError } from "./api.js";
 import {
   availableMetrics, axisType, bestValue, describeCell, flatCell, flatValues, formatValue,
   gridAxis, metricScale, scaleTicks, sharedRange, valueGrid,
@@ -22,6 +21,7 @@ import { LANDSCAPE_COLORSCALE, seriesColor } from "./colors.js";
 import { h } from "./controls.js";
 import { rowsFromResult } from "./run-data.js";
 import { seedList, sweepList, tuningProgressText } from "./run-kinds.js";
+import { measureTextScale } from "./text-scale.js";
 import { showTuning } from "./tune.js";
 import { displayLoss, lossAxisTitle } from "./view.js";
 
@@ -43,16 +43,10 @@ const METRIC_LABELS = {
 const MARGIN = { l: 58, r: 132, t: 34, b: 48 };
 const GAP_X = 34;
 const GAP_Y = 62;
-// Plot text and the room it takes grow with the page's root font size, which app.css raises
-// on big screens, as the trajectory views' do (plot.js): `px` is a size at the base text size
-// (BASE_TEXT_PX) as it is now, measured whenever a figure is laid out.
-const BASE_TEXT_PX = 14;
+// Plot text and the room it takes grow with the page's root font size, as the trajectory
+// views' do (text-scale.js): `px` is a size at the base text size as it is now, measured
+// whenever a figure is laid out.
 let textScale = 1;
-
-function measureTextScale() {
-  const rootPx = Number.parseFloat(getComputedStyle(document.documentElement).fontSize);
-  textScale = rootPx > 0 ? rootPx / BASE_TEXT_PX : 1;
-}
 
 function px(size) {
   return Math.round(size * textScale * 10) / 10;
@@ -200,7 +194,7 @@ export async function exportSummaries(format, permalink) {
 }
 
 function errorOf({ name, message, status, problems }) {
-  if (status !== null && status !== undefined) return new ApiError(status, problems);
+  if (status !== null && status !== undefined) return new api.ApiError(status, problems);
   const error = new Error(message);
   error.name = name;
   return error;
@@ -399,6 +393,12 @@ function cellEdges(centres) {
   return [first - half, last + half];
 }
 
+// The box a map's pictures span, [[x0, x1], [y0, y1]]: its grid's cells, edge to edge, as a
+// heat map's bricks would (its axes' ranges and its images' places).
+function mapBox(spec) {
+  return [cellEdges(gridAxis(spec.starts.grid.x)), cellEdges(gridAxis(spec.starts.grid.y))];
+}
+
 // The image URLs of the map's pictures coloured by `metric`, made once per metric.
 function imageUrls(metric) {
   shown.urls[metric] ??= shown.paints[metric].images.map((blob) => URL.createObjectURL(blob));
@@ -430,7 +430,7 @@ const PLOT_CONFIG = { responsive: true, displaylogo: false, showSendToCloud: fal
 // cells), its title above it.
 function figureLayout(pictures) {
   const { kind, spec } = shown;
-  measureTextScale();
+  textScale = measureTextScale();
   // A map keeps the box's shape; a phase diagram is wider than tall and stays on one screen.
   let [aspect, tallest] = [0.6, 420];
   if (kind === "map") {
@@ -454,9 +454,7 @@ function figureLayout(pictures) {
     const axes = kind === "phase"
       ? [{ type: axisType(picture.x), ...valueTicks(picture.x) },
         { type: axisType(picture.y), ...valueTicks(picture.y) }]
-      // The pictures span their cells' edges, as a heat map's bricks would.
-      : [{ type: "linear", range: cellEdges(gridAxis(spec.starts.grid.x)) },
-        { type: "linear", range: cellEdges(gridAxis(spec.starts.grid.y)) }];
+      : mapBox(spec).map((range) => ({ type: "linear", range }));
     layout[axisLayoutKey(xName)] = { ...common, domain: place.x, anchor: yName,
       title: { text: place.line === lines - 1 ? picture.xName : "" }, ...axes[0] };
     layout[axisLayoutKey(yName)] = { ...common, domain: place.y, anchor: xName,
@@ -512,14 +510,12 @@ async function recolourMap() {
   const run = shown;
   const { meta, pictures } = run;
   const metric = currentMetric();
-  const paint = shown.paints[metric];
+  const paint = run.paints[metric];
   const urls = imageUrls(metric);
   const best = bestValue(meta.landscape);
-  const edges = [cellEdges(gridAxis(shown.spec.starts.grid.x)),
-    cellEdges(gridAxis(shown.spec.starts.grid.y))];
+  const [[x0, x1], [y0, y1]] = mapBox(run.spec);
   const images = pictures.map((picture, k) => {
     const [xName, yName] = axisNames(k);
-    const [[x0, x1], [y0, y1]] = edges;
     return { source: urls[k], xref: xName, yref: yName, x: x0, y: y1, sizex: x1 - x0,
       sizey: y1 - y0, sizing: "stretch", xanchor: "left", yanchor: "top", layer: "below",
       name: picture.label };

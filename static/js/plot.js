@@ -11,6 +11,7 @@ import { LANDSCAPE_COLORSCALE, VIRIDIS_COLORSCALE, viridis } from "./colors.js";
 import { GrowableColumn } from "./columns.js";
 import { paintLandscape } from "./landscape-image.js";
 import { LiveLayer } from "./live-layer.js";
+import { measureTextScale } from "./text-scale.js";
 import {
   displayStride, joinRows, paddedRange, pointsUpTo, rangeHolds,
 } from "./playback.js";
@@ -27,18 +28,10 @@ export const GAMMA_RANGE = [-1, 2];
 
 const FONT = { family: "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", size: 13,
   color: "#1f2933" };
-// Plotly sizes text and margins in pixels. These are its sizes at the page's base text size
-// (BASE_TEXT_PX: the root font size up to 1280 px wide); they grow with the page's root font
-// size, which app.css raises with the viewport width, so plot text keeps up with the page's.
-const BASE_TEXT_PX = 14;
+// Text sizes in pixels at the page's base text size (text-scale.js: they grow with it).
 const TEXT_PX = { base: FONT.size, title: 15, legend: 12, hover: 12, colorbarTitle: 12,
   colorbarTicks: 11, label: 12 };
 let textScale = 1;
-
-function measureTextScale() {
-  const rootPx = Number.parseFloat(getComputedStyle(document.documentElement).fontSize);
-  return rootPx > 0 ? rootPx / BASE_TEXT_PX : 1;
-}
 
 // A size in pixels at the base text size, as it is at the page's text size now.
 function scaled(px) {

@@ -44,6 +44,34 @@ def state_fragment(
     return "#state=" + quote(json.dumps(state), safe="")
 
 
+def page_state(series: list[dict], **fields) -> dict:
+    """A page state (the URL fragment's JSON): Himmelblau, no noise, one seed, ``series`` as
+    the page stores them; ``fields`` replace any of its fields (a map's grid, say)."""
+    state = {
+        "preset": None,
+        "landscape": {"id": "himmelblau", "params": {}},
+        "noise": {"kind": "none"},
+        "seeds": 1,
+        "start": [-1.0, 0.0],
+        "steps": 60,
+        "clip": None,
+        "series": [
+            {"label": "", "color": SERIES_COLOURS[i % len(SERIES_COLOURS)], "sweep": None, **s}
+            for i, s in enumerate(series)
+        ],
+        "gamma": None,
+        "narration": False,
+        "map": None,
+        "tune": None,
+    }
+    return {**state, **fields}
+
+
+def fragment(state: dict) -> str:
+    """The permalink fragment of a page state."""
+    return "#state=" + quote(json.dumps(state), safe="")
+
+
 def server_result(base_url: str, spec: dict) -> dict:
     """The whole result of ``spec`` with plain JSON numbers, straight from the API."""
     response = httpx.post(

@@ -50,7 +50,7 @@ from urllib.parse import quote
 
 import pytest
 from conftest import VIEWPORT, Watched
-from page_helpers import REFERENCE_FIGURE, show_surface
+from page_helpers import REFERENCE_FIGURE, fragment, page_state, show_surface
 
 from app.presets import get_preset
 
@@ -421,28 +421,14 @@ BIG_MAP_SIDE = 192
 
 def big_map_fragment() -> str:
     """SGD, Adam and Anon over a BIG_MAP_SIDE x BIG_MAP_SIDE grid of starts on Himmelblau."""
-    series = (("sgd", 0.01), ("adam", 0.1), ("anon", 0.1))
-    palette = ("#0072B2", "#D55E00", "#009E73")
+    series = [
+        {"optimizer": name, "hparams": {"lr": lr}}
+        for name, lr in (("sgd", 0.01), ("adam", 0.1), ("anon", 0.1))
+    ]
     side = BIG_MAP_SIDE
-    state = {
-        "preset": None,
-        "landscape": {"id": "himmelblau", "params": {}},
-        "noise": {"kind": "none"},
-        "seeds": 1,
-        "start": [-1.0, 0.0],
-        "steps": 100,
-        "clip": None,
-        "series": [
-            {"optimizer": name, "hparams": {"lr": lr}, "label": "", "color": palette[i],
-             "sweep": None}
-            for i, (name, lr) in enumerate(series)
-        ],
-        "gamma": None,
-        "narration": False,
-        "map": {"x": [-5.0, 5.0, side], "y": [-5.0, 5.0, side]},
-        "tune": None,
-    }  # fmt: skip
-    return "#state=" + quote(json.dumps(state), safe="")
+    return fragment(
+        page_state(series, steps=100, map={"x": [-5.0, 5.0, side], "y": [-5.0, 5.0, side]})
+    )
 
 
 def test_a_big_map_is_read_and_painted_off_the_main_thread(base_url, watched):

@@ -10,13 +10,13 @@ import math
 import re
 import statistics
 from collections import Counter
-from urllib.parse import quote
 
 import pytest
 from page_helpers import (
     RUN_SECONDS,
-    SERIES_COLOURS,
+    fragment,
     is_run_request,
+    page_state,
     server_result,
     show_surface,
     wait_for_runs,
@@ -66,32 +66,6 @@ DRAWN = """async () => {
         label: t.meta.label, z: t.z.map(line => Array.from(line))}));
     return {images, heatmaps};
 }"""
-
-
-def page_state(series: list[dict], **fields) -> dict:
-    """A page state (the URL fragment's JSON): Himmelblau, no noise, one seed, ``series``."""
-    state = {
-        "preset": None,
-        "landscape": {"id": "himmelblau", "params": {}},
-        "noise": {"kind": "none"},
-        "seeds": 1,
-        "start": [-1.0, 0.0],
-        "steps": 60,
-        "clip": None,
-        "series": [
-            {"label": "", "color": SERIES_COLOURS[i % len(SERIES_COLOURS)], "sweep": None, **s}
-            for i, s in enumerate(series)
-        ],
-        "gamma": None,
-        "narration": False,
-        "map": None,
-        "tune": None,
-    }
-    return {**state, **fields}
-
-
-def fragment(state: dict) -> str:
-    return "#state=" + quote(json.dumps(state), safe="")
 
 
 def run_spec(state: dict) -> dict:

@@ -9,6 +9,18 @@
 // Head markers (each row's current point) and end markers, in CSS pixels.
 const HEAD_RADIUS = 4.5;
 const END_SIZE = 8;
+// The start (a circle) and the global minima (stars) as Plotly's contour marks them (marker
+// sizes 11 and 16), and the vertices of Plotly's star for its half-size 8, in CSS pixels.
+const START_RADIUS = 5.5;
+const STAR = [[0.225, -0.309], [0.951, -0.309], [0.363, 0.118], [0.588, 0.809], [0, 0.382],
+  [-0.588, 0.809], [-0.363, 0.118], [-0.951, -0.309], [-0.225, -0.309], [0, -1]]
+  .map(([x, y]) => [x * 8 * 1.4, y * 8 * 1.4]);
+const MARK_EDGE = "#1f2933";
+// A row that diverged: a thin red cross (Plotly's "x-thin-open", size 16) labelled above, and a
+// preconditioner refresh: a small circle (size 6).
+const DIVERGED_COLOUR = "#b00020";
+const DIVERGED_HALF = 8;
+const REFRESH_RADIUS = 3;
 // Canvas coordinates stay within this many pixels of the axes (a diverging row's 1e30 would
 // make a canvas path misbehave).
 const PIXEL_LIMIT = 1e5;
@@ -194,9 +206,12 @@ export class LiveLayer {
   }
 
   // Replace the markers: `heads` (each row's current point: circles), `ends` (rows that have
-  // ended: squares) and `step` (a dotted line at that x, or null). Points are {x, y, color} in
-  // data coordinates; what is drawn stays readable on the canvas as `liveMarks` (tests).
-  drawMarks({ heads = [], ends = [], step = null }) {
+  // ended: squares), `step` (a dotted line at that x, or null) and, where the canvas draws the
+  // paths, what lies above them: the `start`, the global `minima` and a `highlight`ed path
+  // ({x, y arrays, color, casing}). Points are {x, y, color} in data coordinates; what is drawn
+  // stays readable on the canvas as `liveMarks` (tests).
+  drawMarks({ heads = [], ends = [], step = null, start = null, minima = [], highlight = null,
+    diverged = [], refreshes = [], font = "12px sans-serif" }) {
     if (!this.geometry) return;
     const canvas = this.canvases.marks;
     const context = canvas.getContext("2d");
@@ -227,6 +242,8 @@ export class LiveLayer {
       context.fill();
       context.stroke();
     }
+    this.drawSceneMarks(context, { start, minima, highlight, diverged, refreshes, font });
+    context.strokeStyle = "#ffffff";
     context.lineWidth = 2;
     for (const [color, points] of byColour(heads)) {
       context.beginPath();
@@ -244,6 +261,95 @@ export class LiveLayer {
       step,
       heads: heads.map((head) => [head.x, head.y]),
       ends: ends.map((end) => [end.x, end.y]),
+      start: start ? [start.x, start.y] : null,
+      diverged: diverged.map((mark) => [mark.x, mark.y, mark.text]),
+      refreshes: refreshes.length,
+      minima: minima.map((minimum) => [minimum.x, minimum.y]),
+      highlight: highlight ? { x: Array.from(highlight.x), y: Array.from(highlight.y),
+        color: highlight.color } : null,
     };
+  }
+
+  // Divergences, refreshes, the global minima, the start, then the highlighted path on its
+  // dark casing: the contour figure's order.
+  drawSceneMarks(context, { start, minima, highlight, diverged, refreshes, font }) {
+    if (diverged.length) {
+      context.strokeStyle = DIVERGED_COLOUR;
+      context.fillStyle = DIVERGED_COLOUR;
+      context.lineWidth = 3;
+      context.font = font;
+      context.textAlign = "center";
+      context.textBaseline = "bottom";
+      context.beginPath();
+      for (const mark of diverged) {
+        const px = this.x(mark.x);
+        const py = this.y(mark.y);
+        context.moveTo(px - DIVERGED_HALF, py - DIVERGED_HALF);
+        context.lineTo(px + DIVERGED_HALF, py + DIVERGED_HALF);
+        context.moveTo(px + DIVERGED_HALF, py - DIVERGED_HALF);
+        context.lineTo(px - DIVERGED_HALF, py + DIVERGED_HALF);
+      }
+      context.stroke();
+      for (const mark of diverged) {
+        context.fillText(mark.text, this.x(mark.x), this.y(mark.y) - DIVERGED_HALF - 2);
+      }
+    }
+    context.strokeStyle = "#ffffff";
+    context.lineWidth = 1;
+    for (const [color, points] of byColour(refreshes)) {
+      context.beginPath();
+      for (const point of points) {
+        const px = this.x(point.x);
+        const py = this.y(point.y);
+        context.moveTo(px + REFRESH_RADIUS, py);
+        context.arc(px, py, REFRESH_RADIUS, 0, 2 * Math.PI);
+      }
+      context.fillStyle = color;
+      context.fill();
+      context.stroke();
+    }
+    context.strokeStyle = MARK_EDGE;
+    context.fillStyle = "#ffffff";
+    for (const minimum of minima) {
+      const px = this.x(minimum.x);
+      const py = this.y(minimum.y);
+      context.beginPath();
+      for (const [dx, dy] of STAR) context.lineTo(px + dx, py + dy);
+      context.closePath();
+      context.lineWidth = 1.5;
+      context.fill();
+      context.stroke();
+    }
+    if (start) {
+      context.beginPath();
+      context.arc(this.x(start.x), this.y(start.y), START_RADIUS, 0, 2 * Math.PI);
+      context.lineWidth = 2;
+      context.fill();
+      context.stroke();
+    }
+    if (highlight) {
+      context.save();
+      context.lineJoin = "round";
+      context.lineCap = "round";
+      context.beginPath();
+      let open = false;
+      for (let i = 0; i < highlight.x.length; i++) {
+        const vx = highlight.x[i];
+        const vy = highlight.y[i];
+        if (!Number.isFinite(vx) || !Number.isFinite(vy)) {
+          open = false;
+          continue;
+        }
+        if (open) context.lineTo(this.x(vx), this.y(vy));
+        else context.moveTo(this.x(vx), this.y(vy));
+        open = true;
+      }
+      for (const [color, width] of [[highlight.casing, 8], [highlight.color, 4]]) {
+        context.strokeStyle = color;
+        context.lineWidth = width;
+        context.stroke();
+      }
+      context.restore();
+    }
   }
 }

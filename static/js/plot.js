@@ -184,9 +184,21 @@ function config(name) {
     // plotly.js 4 offers "Share chart" (an upload to Plotly's cloud): never from a classroom page.
     showSendToCloud: false,
     modeBarButtonsToRemove: ["lasso2d", "select2d", "autoScale2d"],
+    // The contour's camera is ours (downloadContourImage); the rest are Plotly's, as elsewhere.
+    ...(name === "contour" ? { modeBarButtons: [[CONTOUR_IMAGE_BUTTON],
+      ["zoom2d", "pan2d"], ["zoomIn2d", "zoomOut2d", "resetScale2d"]] } : {}),
     toImageButtonOptions: { format: "png", filename: `optiscope-${name}`, scale: 2 },
   };
 }
+
+const CONTOUR_IMAGE_BUTTON = {
+  name: "downloadContourImage",
+  title: "Download plot as a PNG",
+  icon: Plotly.Icons.camera,
+  click: (div) => {
+    downloadContourImage(div).catch((error) => console.error("The contour's PNG failed:", error));
+  },
+};
 
 // The landscape: `info` is its catalogue entry (or a typed function's stand-in), `surface` the
 // answer of a surface endpoint.
@@ -447,15 +459,15 @@ function contourMarkers(rows, ended = rows) {
 }
 
 // A fan's highlighted path (highlightPath), on a dark casing.
-function highlightTraces() {
-  const path = fanHighlight?.path;
+function highlightTraces(highlight) {
+  const path = highlight?.path;
   return [
     { type: "scatter", mode: "lines", uid: "highlight-casing", name: "highlight casing",
       showlegend: false, hoverinfo: "skip", x: path?.x ?? [], y: path?.y ?? [],
       line: { color: HIGHLIGHT_CASING, width: 8 } },
     { type: "scatter", mode: "lines", uid: "highlighted", name: "highlighted", showlegend: false,
       hoverinfo: "skip", x: path?.x ?? [], y: path?.y ?? [],
-      line: { color: fanHighlight?.color ?? "#000000", width: 4 } },
+      line: { color: highlight?.color ?? "#000000", width: 4 } },
   ];
 }
 
@@ -674,6 +686,21 @@ function manyType() {
   return webglAvailable() ? "scattergl" : "scatter";
 }
 
+// Whether the contour's canvas keeps a "many" run's paths once it is done, as it drew them
+// while they streamed: where the figures are SVG (no GPU), Plotly would build each path twice
+// (outline and path) at the finish and again for each move of a fan's slider, a task of 50 to
+// 120 ms for a long run, where the canvas has every point drawn already. The figure then holds
+// each group's points for hover only (no line drawn), and the canvas marks the ends, the
+// global minima, the start and a fan's highlighted path above the paths.
+function pathsOnCanvas() {
+  return many && !webglAvailable();
+}
+
+// Whether the views show the finished run whole (no replay step).
+function wholeRunShown() {
+  return Boolean(run?.done) && view.step === null;
+}
+
 function chooseDrawing(rows, pointsPerRow) {
   const perRow = pointsPerRow ?? rows.reduce((most, row) => Math.max(most, row.steps.length), 0);
   many = rows.length > ROWS_MODE_MAX_ROWS || perRow > ROWS_MODE_MAX_ROW_POINTS
@@ -794,6 +821,13 @@ function groupPathTrace(group) {
   };
 }
 
+// A group's points for hover only ("many" figures whose paths the canvas draws): a trace with
+// no line nor marker costs Plotly no drawing, and its hover names the step as the path's did.
+function groupHoverTrace(group) {
+  return { ...groupPathTrace(group), mode: "none", uid: `hover-${group.row}`, showlegend: false,
+    meta: { role: "hover", row: group.row, rows: group.rows } };
+}
+
 // The white line under every shown row's path, one trace for all ("many" figures).
 function joinedOutlineTrace(rows, counts) {
   const picked = rows.flatMap((row, i) => (shown(row) ? [i] : []));
@@ -865,6 +899,9 @@ export function drawRun(newRun, style) {
   for (const name of VIEWS) need(name, "figure");
 }
 
+// Whether the contour's figure was drawn for the finished run whole (wholeRunShown).
+let contourWhole = false;
+
 function drawContour() {
   const rows = run?.rows ?? [];
   // While rows stream one trace each, the figure holds what the contour held (none of a new
@@ -872,38 +909,77 @@ function drawContour() {
   const counts = view.live && !many
     ? viewCounts(rows).map((count, i) => Math.min(count, drawnCounts.contour[i] ?? 0))
     : viewCounts(rows);
-  const data = [];
-  if (many) {
-    holdsRows.contour = Boolean(run?.done) && view.step === null;
-    const held = holdsRows.contour ? counts : counts.map(() => 0);
-    data.push(joinedOutlineTrace(rows, held));
-    firstPath = data.length;
-    data.push(...joinedGroups(rows, held, stride).map(groupPathTrace));
-  } else {
-    holdsRows.contour = true;
-    const cut = rows.map((row, i) => cutRow(row, counts[i]));
-    data.push(...cut.map(outlineTrace));
-    firstPath = data.length;
-    data.push(...cut.map(pathTrace));
-  }
+  holdsRows.contour = !many || (wholeRunShown() && !pathsOnCanvas());
+  contourWhole = wholeRunShown();
+  const figure = contourTraces(rows, counts, holdsRows.contour);
+  ({ firstPath, endTrace, startTrace, highlightTrace, replayTrace } = figure);
   drawnCounts.contour = counts;
-  endTrace = -1;
-  if (run?.done && holdsRows.contour) {
-    const shownRows = rows.filter(shown);
-    endTrace = data.length;
-    data.push(...contourMarkers(shownRows, shownRows.filter(endedInView)));
-  }
-  startTrace = data.length + 1;
-  data.push(...contourPoints());
-  highlightTrace = run?.done ? data.length + 1 : -1;
-  if (run?.done) data.push(...highlightTraces());
-  replayTrace = run?.done ? data.length : -1;
-  if (run?.done) data.push(replayMarkerTrace(rows, counts));
-  Plotly.react(divs.contour, data, contourLayout(), config("contour"));
+  Plotly.react(divs.contour, figure.data, contourLayout(), config("contour"));
   bindContourEvents();
   bindLandscapeHover();
   bindLayer(divs.contour);
   if (holdsRows.contour) layers.contour.clearLines();
+}
+
+// The contour's traces for `rows` cut at `counts`, with their paths (`withPaths`) or with the
+// canvas drawing them, and the indices of the traces that later updates restyle.
+function contourTraces(rows, counts, withPaths) {
+  const data = [];
+  const done = Boolean(run?.done);
+  let firstPathIndex;
+  if (many) {
+    const held = withPaths ? counts : counts.map(() => 0);
+    data.push(joinedOutlineTrace(rows, held));
+    firstPathIndex = data.length;
+    data.push(...joinedGroups(rows, held, stride).map(groupPathTrace));
+    if (!withPaths && wholeRunShown()) {
+      data.push(...joinedGroups(rows, counts, stride).map(groupHoverTrace));
+    }
+  } else {
+    const cut = rows.map((row, i) => cutRow(row, counts[i]));
+    data.push(...cut.map(outlineTrace));
+    firstPathIndex = data.length;
+    data.push(...cut.map(pathTrace));
+  }
+  // End markers: every replayed step of rows drawn one trace each; the whole run otherwise
+  // (in a replay of "many" rows the canvas marks the ends reached).
+  let endIndex = -1;
+  if (done && (!many || wholeRunShown())) {
+    const shownRows = rows.filter(shown);
+    endIndex = data.length;
+    data.push(...contourMarkers(shownRows, shownRows.filter(endedInView)));
+  }
+  const startIndex = data.length + 1;
+  data.push(...contourPoints());
+  const highlightIndex = done ? data.length + 1 : -1;
+  if (done) data.push(...highlightTraces(withPaths ? fanHighlight : null));
+  const replayIndex = done ? data.length : -1;
+  if (done) data.push(replayMarkerTrace(rows, counts));
+  return { data, firstPath: firstPathIndex, endTrace: endIndex, startTrace: startIndex,
+    highlightTrace: highlightIndex, replayTrace: replayIndex };
+}
+
+// The contour as a PNG (the modebar's camera). Where the canvas draws the paths, the image is
+// Plotly's figure with them as traces (thinned as the display's budget says), drawn off the
+// page by Plotly's toImage: a canvas over the plot is not part of Plotly's picture.
+async function downloadContourImage(div) {
+  const options = config("contour").toImageButtonOptions;
+  if (holdsRows.contour || !run?.done) {
+    await Plotly.downloadImage(div, options);
+    return;
+  }
+  const rows = run.rows;
+  const { data } = contourTraces(rows, viewCounts(rows), true);
+  const { width, height } = div._fullLayout;
+  const url = await Plotly.toImage({ data, layout: div.layout },
+    { format: options.format, width, height, scale: options.scale });
+  // Read by tests: the traces the picture was drawn from.
+  div.imageFigure = data.map((trace) => ({ role: trace.meta?.role ?? trace.uid ?? trace.name,
+    points: trace.x?.length ?? 0 }));
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = `${options.filename}.png`;
+  link.click();
 }
 
 function drawMetric(name) {
@@ -1179,7 +1255,7 @@ export function settled() {
 
 function updateStep(name) {
   if (many) {
-    if (name === "contour" && holdsRows.contour !== (run.done && view.step === null)) {
+    if (name === "contour" && contourWhole !== wholeRunShown()) {
       drawContour(); // into or out of a replay: the canvas takes over the paths, or gives back
     } else if (name === "surface" && run.done) {
       restyleSurfaceStep();
@@ -1366,14 +1442,16 @@ function drawLayer(name) {
 }
 
 // What a canvas marks at the shown step: on the contour, each row's current point and the end
-// of each row that has ended (Plotly's traces do it for a replay of rows drawn one trace each);
-// on the loss and distance plots, each row's (or each seed band's median) value and, in a
-// replay, a line at the step.
+// of each row that has ended (Plotly's traces do it for a replay of rows drawn one trace each),
+// and where the canvas draws the paths, the start, the global minima and a fan's highlighted
+// path above them (as the figure orders them); on the loss and distance plots, each row's (or
+// each seed band's median) value and, in a replay, a line at the step.
 function layerMarks(name, rows, counts) {
-  if (view.step === null) return {};
+  const contour = name === "contour";
+  if (view.step === null && !(contour && !holdsRows.contour)) return {};
   const heads = [];
   const ends = [];
-  if (name === "contour") {
+  if (contour) {
     if (!many && run.done) return {};
     rows.forEach((row, i) => {
       if (!shown(row) || !counts[i]) return;
@@ -1382,7 +1460,20 @@ function layerMarks(name, rows, counts) {
       if (endedInView(row)) ends.push(point);
       else heads.push(point);
     });
-    return { heads, ends };
+    const path = run.done ? fanHighlight?.path : null;
+    // The figure's divergence and refresh markers lie under the canvas: marked again above it.
+    const [, divergedTrace, refreshTrace] = run.done
+      ? contourMarkers(rows.filter(shown), rows.filter(shown).filter(endedInView))
+      : [null, { x: [] }, { x: [] }];
+    return { heads, ends, start: { x: scene.start[0], y: scene.start[1] },
+      diverged: divergedTrace.x.map((x, i) => ({ x, y: divergedTrace.y[i],
+        text: divergedTrace.text[i] })),
+      refreshes: refreshTrace.x.map((x, i) => ({ x, y: refreshTrace.y[i],
+        color: refreshTrace.marker.color[i] })),
+      font: `${scaled(TEXT_PX.label)}px ${FONT.family}`,
+      minima: scene.info.global_minima.map((m) => ({ x: m.point[0], y: m.point[1] })),
+      highlight: path ? { x: path.x, y: path.y, color: fanHighlight.color ?? "#000000",
+        casing: HIGHLIGHT_CASING } : null };
   }
   const bands = run.done && look.seeds > 1 && holdsRows[name];
   const sources = bands
@@ -1549,7 +1640,11 @@ export function highlightPath(path, color, at) {
   const empty = [];
   // A figure on its way draws the highlight itself (a restyle now would redraw the plot twice).
   const drawing = (name) => pending.get(name) === "figure";
-  if (highlightTrace >= 0 && divs.contour.data && !drawing("contour")) {
+  if (!holdsRows.contour) {
+    // The canvas draws the paths, and the highlight above them, at the next frame.
+    layers.contour.shownView = null;
+    requestWork();
+  } else if (highlightTrace >= 0 && divs.contour.data && !drawing("contour")) {
     Plotly.restyle(divs.contour, { x: [path?.x ?? empty, path?.x ?? empty],
       // A dark casing: the path stands out of a fan of paths in neighbouring colours.
       y: [path?.y ?? empty, path?.y ?? empty], "line.color": [HIGHLIGHT_CASING, color ?? "#000000"],

@@ -245,18 +245,25 @@ def test_a_long_run_streams_without_freezing_the_page_and_cancels_at_once(
     assert max(during, default=0) < STREAMING_TASK_MS, timeline
     assert blocked < STREAMING_BLOCKED_SHARE * streamed_ms, (blocked, streamed_ms, timeline)
     assert max((duration for _, duration in tasks), default=0) < ANY_TASK_MS, timeline
-    # The finished run: one Plotly trace per series (64 rows each), thinned for display.
-    paths = page.evaluate(
+    # The finished run: one Plotly trace per series (64 rows each), thinned for display, which
+    # draws its paths in WebGL; in SVG the canvas keeps every point and the traces hold the
+    # thinned points for hover only.
+    traces = page.evaluate(
         """() => document.querySelector("[data-testid=plot-contour]").data
-            .filter(t => t.meta?.role === "path")
-            .map(t => ({ type: t.type, rows: t.meta.rows.length, points: t.x.length }))"""
+            .filter(t => t.meta?.rows)
+            .map(t => ({ role: t.meta.role, type: t.type, rows: t.meta.rows.length,
+                         points: t.x.length }))"""
     )
-    assert [path["rows"] for path in paths] == [LONG_SEEDS] * 3
-    assert {path["type"] for path in paths} == {
-        "scattergl" if drawing["renderer"] == "webgl" else "scatter"
-    }
-    assert sum(path["points"] for path in paths) <= 110_000
-    assert canvas_points(page) == 0, "the finished run's paths are Plotly's"
+    webgl = drawing["renderer"] == "webgl"
+    drawn = [t for t in traces if t["role"] == ("path" if webgl else "hover")]
+    assert [t["rows"] for t in drawn] == [LONG_SEEDS] * 3
+    assert {t["type"] for t in drawn} == {"scattergl" if webgl else "scatter"}
+    assert sum(t["points"] for t in drawn) <= 110_000
+    if webgl:
+        assert canvas_points(page) == 0, "the finished run's paths are Plotly's"
+    else:
+        # Every point the page holds (it asks for about 2,000 per row), not the thinned ones.
+        assert canvas_points(page) > 3 * LONG_SEEDS * 2_000, "the canvas keeps them all"
 
     # The same run again, cancelled two seconds in.
     page.get_by_test_id("run").click()
@@ -327,13 +334,12 @@ def test_paths_move_while_the_run_computes(base_url, open_instrumented):
     assert watched.errors == []
 
 
-def test_a_many_row_run_draws_on_a_canvas_then_thinned_traces_and_exports_every_point(
-    base_url, open_instrumented
-):
-    """42 rows are drawn "many": the canvas while they stream, one trace per series after, thinned
-    for display; the exports keep every point. This browser's WebGL is software (SwiftShader):
-    SVG traces. With a WebGL that a GPU draws (simulated) they are scattergl; with none at all,
-    SVG again."""
+def test_a_many_row_run_draws_on_a_canvas_and_exports_every_point(base_url, open_instrumented):
+    """42 rows are drawn "many": the canvas while they stream. With a WebGL that a GPU draws
+    (simulated), the finished run's paths are then scattergl traces, one per series, thinned
+    for display. Where the figures are SVG (this browser's software WebGL, or none at all) the
+    canvas keeps every point of the finished paths, the figure holds them thinned for hover
+    only, and the PNG export draws them as traces. The exports keep every point."""
     gpu = """
       const getParameter = WebGLRenderingContext.prototype.getParameter;
       WebGLRenderingContext.prototype.getParameter = function (name) {
@@ -344,43 +350,88 @@ def test_a_many_row_run_draws_on_a_canvas_then_thinned_traces_and_exports_every_
       HTMLCanvasElement.prototype.getContext = function (kind, ...rest) {
         return /webgl/.test(kind) ? null : getContext.call(this, kind, ...rest);
       };"""
-    for script, webgl, kind in (
-        ("", "software", "scatter"),
-        (gpu, "hardware", "scattergl"),
-        (no_webgl, "none", "scatter"),
-    ):
+    all_points = 42 * 3001
+    landscape = get_preset("noise-ano-adam-yogi").spec["landscape"]["id"]
+    catalogue = httpx.get(f"{base_url}/api/landscapes").json()
+    minima = next(e["global_minima"] for e in catalogue if e["id"] == landscape)
+    minima = [m["point"] for m in minima]
+    for script, webgl in (("", "software"), (gpu, "hardware"), (no_webgl, "none")):
         watched = open_instrumented(
             base_url + fragment(noise_state(14, 3000)), SAMPLE_FROM_THE_START + script
         )
         page = watched.page
         wait_for_runs(page, 1)
+        page.wait_for_function(
+            """() => !document.querySelector("[data-testid=plot-contour]").dataset.pending"""
+        )
         assert page.evaluate("() => document.body.dataset.webgl") == webgl
         frames = page.evaluate("() => window.__frames")
         assert any(f["canvas"] > 0 and f["done"] == 0 for f in frames), "drawn while streaming"
-        paths = page.evaluate(
-            """() => document.querySelector("[data-testid=plot-contour]").data
-                .filter(t => t.meta?.role === "path")
-                .map(t => ({ type: t.type, rows: t.meta.rows.length, points: t.x.length }))"""
-        )
+        traces = contour_row_traces(page)
+        paths = [trace for trace in traces if trace["role"] == "path"]
         assert [path["rows"] for path in paths] == [14, 14, 14]
-        assert {path["type"] for path in paths} == {kind}
-        # Thinned to the display's budget: 10k points in SVG, 100k in WebGL (and a gap a row).
-        shown_points = sum(path["points"] for path in paths)
-        assert shown_points <= (10_500 if kind == "scatter" else 65_000), shown_points
+        if webgl == "hardware":
+            assert {path["type"] for path in paths} == {"scattergl"}
+            assert {path["mode"] for path in paths} == {"lines"}
+            # Thinned to the display's budget: 100k points in WebGL (and a gap a row).
+            assert 3 * 3001 < sum(path["points"] for path in paths) <= 65_000
+            assert canvas_points(page) == 0, "Plotly's traces hold the paths"
+        else:
+            assert [path["points"] for path in paths] == [1, 1, 1], "legend entries only"
+            hover = [trace for trace in traces if trace["role"] == "hover"]
+            assert [(t["rows"], t["mode"], t["type"]) for t in hover] == [(14, "none", "scatter")] * 3
+            # Thinned to the SVG budget (10k points, and a gap a row).
+            assert 3 * 3001 < sum(t["points"] for t in hover) <= 10_500
+            page.wait_for_function(f"() => {CANVAS_POINTS} === {all_points}")
+            marks = canvas_marks(page, "plot-contour")
+            assert len(marks["ends"]) == 42 and marks["heads"] == []
+            assert marks["minima"] == minima and marks["start"] is not None
+            assert_png_draws_the_paths(page)
         with page.expect_download() as download_info:
             page.get_by_test_id("export-csv").click()
         lines = download_info.value.path().read_text().splitlines()
         rows = [line for line in lines if line and not line.startswith("#")]
-        assert len(rows) - 1 == 42 * 3001, "the export has every point of every row"
+        assert len(rows) - 1 == all_points, "the export has every point of every row"
         if webgl == "software":
-            replay_many_rows(page)
+            replay_many_rows(page, all_points)
         assert watched.errors == []
 
 
-def replay_many_rows(page) -> None:
+CANVAS_POINTS = """(document.querySelector("[data-testid=plot-contour] canvas.live-lines")
+    ?.drawnPoints ?? 0)"""
+
+
+def contour_row_traces(page) -> list[dict]:
+    """The contour's traces that draw or describe rows: role, type, mode, rows, points."""
+    return page.evaluate(
+        """() => document.querySelector("[data-testid=plot-contour]").data
+            .filter(t => t.meta?.rows)
+            .map(t => ({ role: t.meta.role, type: t.type, mode: t.mode,
+                         rows: t.meta.rows.length, points: t.x.length }))"""
+    )
+
+
+def assert_png_draws_the_paths(page) -> None:
+    """The contour's camera downloads a PNG drawn from the figure with its paths as traces."""
+    div = page.get_by_test_id("plot-contour")
+    div.scroll_into_view_if_needed()
+    div.hover()
+    with page.expect_download(timeout=20_000) as download:
+        div.locator('.modebar-btn[data-title="Download plot as a PNG"]').click()
+    assert download.value.suggested_filename == "optiscope-contour.png"
+    assert download.value.path().read_bytes().startswith(b"\x89PNG")
+    figure = page.evaluate(
+        """() => document.querySelector("[data-testid=plot-contour]").imageFigure"""
+    )
+    drawn = {entry["role"]: entry["points"] for entry in figure}
+    assert drawn["outline"] > 3 * 3001 and drawn["path"] > 3001, figure
+    assert "hover" not in drawn and drawn["end"] == 42
+
+
+def replay_many_rows(page, all_points: int) -> None:
     """A replay of "many" rows: the canvas draws the paths cut at the step and marks each row's
     point on the contour, loss and distance plots; the 3-D view marks them too; back at the
-    end, Plotly's traces hold the paths again."""
+    end, the canvas draws every point again and marks the ends."""
     page.get_by_test_id("scrubber").fill("1500")
     page.wait_for_function(
         """() => {
@@ -393,23 +444,20 @@ def replay_many_rows(page) -> None:
         }""",
         timeout=10_000,
     )
-    held = page.evaluate(
-        """() => document.querySelector("[data-testid=plot-contour]").data
-            .filter(t => t.meta?.role === "path").map(t => Array.from(t.x))"""
-    )
-    assert held == [[None]] * 3, "the canvas draws the cut paths (the traces keep the legend)"
-    assert canvas_points(page) > 0
+    assert [t["role"] for t in contour_row_traces(page)].count("hover") == 0
+    assert 0 < canvas_points(page) < all_points
     assert len(canvas_marks(page, "plot-contour")["heads"]) == 42
     assert canvas_marks(page, "plot-loss")["step"] == 1500
     page.get_by_test_id("scrubber").fill("3000")
     page.wait_for_function(
-        """() => document.querySelector("[data-testid=plot-contour]").data
-            .filter(t => t.meta?.role === "path").every(t => t.x.length > 1)""",
+        f"""() => {CANVAS_POINTS} === {all_points} && document.querySelector(
+            "[data-testid=plot-contour] canvas.live-marks")?.liveMarks?.ends.length === 42""",
         timeout=10_000,
     )
     page.wait_for_function(
-        """() => (document.querySelector("[data-testid=plot-contour] canvas.live-lines")
-            ?.drawnPoints ?? 0) === 0"""
+        """() => document.querySelector("[data-testid=plot-contour]").data
+            .filter(t => t.meta?.role === "hover").length === 3""",
+        timeout=10_000,
     )
 
 

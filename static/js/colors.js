@@ -82,9 +82,6 @@ export function viridis(t) {
   return `rgb(${channel(0)},${channel(1)},${channel(2)})`;
 }
 
-// The same scale as a Plotly colourscale, for colour bars.
-export const VIRIDIS_COLORSCALE = Array.from({ length: 10 }, (_, i) => [i / 9, viridis(i / 9)]);
-
 // The landscape in quiet blue-greys so that coloured paths stand out on it.
 export const LANDSCAPE_COLORSCALE = [
   [0, "#f7fbff"], [0.25, "#dbe6f1"], [0.5, "#b5c8dc"], [0.75, "#8aa3bf"], [1, "#5b7796"],

@@ -7,7 +7,7 @@
 /* global Plotly */
 
 import { paintColourBar, roundTicks } from "./colour-bar.js";
-import { LANDSCAPE_COLORSCALE, VIRIDIS_COLORSCALE, viridis } from "./colors.js";
+import { LANDSCAPE_COLORSCALE } from "./colors.js";
 import { GrowableColumn } from "./columns.js";
 import { paintLandscape } from "./landscape-image.js";
 import { LiveLayer } from "./live-layer.js";
@@ -23,8 +23,6 @@ import {
   lossAxisTitle as lossTitle, roundToResolution, seriesSignature, shadingTitle, surfaceAspect,
   surfaceBox, toggleGroup,
 } from "./view.js";
-
-export const GAMMA_RANGE = [-1, 2];
 
 const FONT = { family: "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", size: 13,
   color: "#1f2933" };
@@ -1554,54 +1552,6 @@ function restyleSurfaceStep() {
 }
 
 // ---- the gamma fan ----
-
-export function gammaColor(gamma) {
-  return viridis((gamma - GAMMA_RANGE[0]) / (GAMMA_RANGE[1] - GAMMA_RANGE[0]));
-}
-
-// Thicken one path on the contour (the row whose gamma the slider names) and mark its gamma
-// on the final-loss plot. Cheap enough for every animation frame: two restyles, one relayout.
-export function highlightRow(row, gamma) {
-  if (highlightTrace >= 0 && divs.contour.data) {
-    const xs = row ? row.x : [];
-    const ys = row ? row.y : [];
-    Plotly.restyle(divs.contour, { x: [xs, xs], y: [ys, ys],
-      "line.color": ["#ffffff", row ? look.color(row) : "#000000"] },
-    [highlightTrace - 1, highlightTrace]);
-  }
-  if (divs.gamma.data) {
-    Plotly.relayout(divs.gamma, { "shapes[0].x0": gamma, "shapes[0].x1": gamma });
-  }
-}
-
-// Final loss vs gamma for the fan `rows` (one per value of their swept adaptivity exponent
-// `param`; the first seed when several).
-export function drawGammaPlot(rows, gamma, param) {
-  const sorted = [...rows].sort((a, b) => a.hparams[param] - b.hparams[param]);
-  const finalValue = (row) => lossValue(row.result?.final_loss ?? row.loss.at(-1));
-  const layout = {
-    ...baseLayout(),
-    margin: scaledMargin({ l: 60, r: 12, t: 36, b: 40 }),
-    title: plotTitle("Final loss vs gamma"),
-    xaxis: { title: { text: "gamma" }, zeroline: false, range: [GAMMA_RANGE[0] - 0.1, GAMMA_RANGE[1] + 0.1] },
-    yaxis: { title: { text: lossAxisTitle() }, type: scene.fStar !== null ? "log" : "linear",
-      exponentformat: "power" },
-    showlegend: false,
-    shapes: [{ type: "line", xref: "x", yref: "paper", x0: gamma, x1: gamma, y0: 0, y1: 1,
-      line: { color: "#1f2933", width: 1.5, dash: "dot" } }],
-  };
-  Plotly.react(divs.gamma, [{
-    type: "scatter", mode: "lines+markers", name: "final loss",
-    x: sorted.map((row) => row.hparams[param]), y: sorted.map(finalValue),
-    customdata: sorted.map((row) => (row.result?.diverged_at != null
-      ? `diverged at step ${row.result.diverged_at}` : "")),
-    line: { color: "#9aa5b1", width: 1.5 },
-    marker: { size: 11, color: sorted.map((row) => row.hparams[param]), cmin: GAMMA_RANGE[0],
-      cmax: GAMMA_RANGE[1], colorscale: VIRIDIS_COLORSCALE, line: { color: "#fff", width: 1 },
-      colorbar: { title: { text: "γ" }, thickness: 10, len: 0.8 } },
-    hovertemplate: "gamma %{x}<br>final loss %{y:.4g}<br>%{customdata}<extra></extra>",
-  }], layout, config("gamma"));
-}
 
 export function clearGammaPlot() {
   fanCurve = null;

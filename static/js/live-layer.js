@@ -21,6 +21,11 @@ const MARK_EDGE = "#1f2933";
 const DIVERGED_COLOUR = "#b00020";
 const DIVERGED_HALF = 8;
 const REFRESH_RADIUS = 3;
+// Line canvases at most: translucent paths are drawn opaque, each group of rows on a canvas of
+// its own (a tier) whose CSS opacity makes them translucent, so that strokes laid frame after
+// frame over the same place do not build up to opaque, and groups stack in order as Plotly's
+// traces do; groups beyond the last tier share it.
+const MAX_TIERS = 12;
 // Canvas coordinates stay within this many pixels of the axes (a diverging row's 1e30 would
 // make a canvas path misbehave).
 const PIXEL_LIMIT = 1e5;
@@ -37,6 +42,14 @@ function byColour(points) {
     groups.get(point.color).push(point);
   }
   return groups;
+}
+
+function makeCanvas(name) {
+  const canvas = document.createElement("canvas");
+  canvas.className = `live-${name}`;
+  canvas.setAttribute("aria-hidden", "true");
+  Object.assign(canvas.style, { position: "absolute", pointerEvents: "none" });
+  return canvas;
 }
 
 export class LiveLayer {
@@ -87,19 +100,35 @@ export class LiveLayer {
 
   ensureCanvases(container) {
     if (this.canvases && this.canvases.marks.isConnected) return;
-    const make = (name) => {
-      const canvas = document.createElement("canvas");
-      canvas.className = `live-${name}`;
-      canvas.setAttribute("aria-hidden", "true");
-      Object.assign(canvas.style, { position: "absolute", pointerEvents: "none" });
-      return canvas;
-    };
-    this.canvases = { ...(this.outline ? { outline: make("outline") } : {}),
-      lines: make("lines"), marks: make("marks") };
+    this.canvases = { ...(this.outline ? { outline: makeCanvas("outline") } : {}),
+      lines: makeCanvas("lines"), marks: makeCanvas("marks") };
+    this.tiers = [this.canvases.lines];
     // Above the plot's own drawing, below Plotly's top layer (hover labels, zoom box).
     const topLayer = container.querySelectorAll(":scope > .main-svg")[1] ?? null;
     for (const canvas of Object.values(this.canvases)) container.insertBefore(canvas, topLayer);
     this.geometryKey = "";
+  }
+
+  // The line canvas of tier `index` (made on first use, above the tiers before it, sized as
+  // they are), at CSS `opacity`.
+  tier(index, opacity) {
+    const at = Math.min(index, MAX_TIERS - 1);
+    while (this.tiers.length <= at) {
+      const first = this.tiers[0];
+      const canvas = makeCanvas("lines");
+      canvas.classList.add("live-tier");
+      canvas.style.cssText = first.style.cssText;
+      canvas.width = first.width;
+      canvas.height = first.height;
+      canvas.getContext("2d").setTransform(first.getContext("2d").getTransform());
+      this.tiers.at(-1).after(canvas);
+      this.canvases[`lines${this.tiers.length}`] = canvas;
+      this.tiers.push(canvas);
+    }
+    const canvas = this.tiers[at];
+    const shown = String(opacity);
+    if (canvas.style.opacity !== shown) canvas.style.opacity = shown;
+    return canvas;
   }
 
   x(value) {
@@ -113,9 +142,8 @@ export class LiveLayer {
   // Erase the paths (and forget what was drawn of them).
   clearLines() {
     if (!this.canvases) return;
-    for (const name of ["outline", "lines"]) {
-      const canvas = this.canvases[name];
-      if (canvas) canvas.getContext("2d").clearRect(0, 0, canvas.width, canvas.height);
+    for (const canvas of [this.canvases.outline, ...this.tiers]) {
+      canvas?.getContext("2d").clearRect(0, 0, canvas.width, canvas.height);
     }
     this.drawn.clear();
     this.linePoints = 0;
@@ -137,34 +165,37 @@ export class LiveLayer {
   // Draw each path's points up to `path.count` that are not on the canvas yet, going on from
   // its last drawn point: per frame this costs the new points only. `stride` thins a path drawn
   // from its start (a redraw of many points); a path's last point is always drawn.
-  // `paths`: [{key, x, y (arrays), count, color, width, opacity}].
+  // `paths`: [{key, x, y (arrays), count, color, width, opacity, tier}]; a path's tier is
+  // its group's (see MAX_TIERS), and paths of one tier share its opacity.
   extendLines(paths, { stride = 1, outlineWidth = 0, outlineOpacity = 0 } = {}) {
     if (!this.geometry) return;
-    const lines = this.canvases.lines.getContext("2d");
+    let lines = null;
     const outline = this.canvases.outline?.getContext("2d");
-    lines.lineJoin = "round";
-    lines.lineCap = "round";
     if (outline) {
       outline.lineJoin = "round";
       outline.lineCap = "round";
       outline.strokeStyle = "#ffffff";
-      outline.globalAlpha = outlineOpacity;
       outline.lineWidth = outlineWidth;
+      const shown = String(outlineOpacity);
+      if (this.canvases.outline.style.opacity !== shown) {
+        this.canvases.outline.style.opacity = shown;
+      }
     }
     // Consecutive paths of one style (a series' rows) are one canvas path, stroked once, and
     // the outlines one path for all: a stroke per row costs more than its points when a run
     // has thousands of rows (and one path per group is how Plotly's "many" traces look too).
     let style = null;
-    lines.beginPath();
     outline?.beginPath();
     for (const path of paths) {
       const done = this.drawn.get(path.key) ?? 0;
       if (path.count <= done) continue;
-      const pathStyle = `${path.color}|${path.width ?? 1}|${path.opacity ?? 1}`;
+      const pathStyle = `${path.tier ?? 0}|${path.color}|${path.width ?? 1}`;
       if (pathStyle !== style) {
         if (style !== null) lines.stroke();
+        lines = this.tier(path.tier ?? 0, path.opacity ?? 1).getContext("2d");
+        lines.lineJoin = "round";
+        lines.lineCap = "round";
         lines.beginPath();
-        lines.globalAlpha = path.opacity ?? 1;
         lines.strokeStyle = path.color;
         lines.lineWidth = path.width ?? 1;
         style = pathStyle;

@@ -1414,13 +1414,17 @@ function drawLayer(name) {
     const faint = look.seeds > 1;
     const contour = name === "contour";
     let redraw = changed || layer.lookKey !== lookKey || bridging;
+    // Translucent paths: each legend group on a canvas tier of its own (live-layer.js).
+    const tiers = new Array(rows.length).fill(0);
+    if (faint) groupsOf(rows).forEach((members, g) => members.forEach((i) => { tiers[i] = g; }));
     const paths = rows.flatMap((row, i) => {
       if (!shown(row)) return [];
       if (counts[i] < (layer.drawn.get(row.row) ?? 0)) redraw = true; // a replay went back
       const { x, y } = layerColumns(name, row);
       return [{ key: row.row, x, y, count: counts[i], color: look.color(row),
         width: contour ? (faint ? 1 : 2.2) : (faint ? 1 : 2),
-        opacity: contour ? (faint ? 0.55 : 1) : (faint ? 0.4 : 1), held: held[i] ?? 0 }];
+        opacity: contour ? (faint ? 0.55 : 1) : (faint ? 0.4 : 1), tier: tiers[i],
+        held: held[i] ?? 0 }];
     });
     if (redraw) {
       layer.clearLines();

@@ -384,6 +384,19 @@ def test_a_many_row_run_draws_on_a_canvas_and_exports_every_point(base_url, open
             # Thinned to the SVG budget (10k points, and a gap a row).
             assert 3 * 3001 < sum(t["points"] for t in hover) <= 10_500
             page.wait_for_function(f"() => {CANVAS_POINTS} === {all_points}")
+            # Translucent seeds: one canvas per series, drawn opaque and made translucent as a
+            # whole, so that strokes laid frame after frame do not build up to opaque.
+            tiers = page.evaluate(
+                """() => Array.from(document.querySelectorAll(
+                    "[data-testid=plot-contour] canvas.live-lines, "
+                    + "[data-testid=plot-contour] canvas.live-outline"))
+                    .map(c => [c.className, getComputedStyle(c).opacity])"""
+            )
+            assert (
+                tiers
+                == [["live-outline", "0.35"], ["live-lines", "0.55"]]
+                + [["live-lines live-tier", "0.55"]] * 2
+            )
             marks = canvas_marks(page, "plot-contour")
             assert len(marks["ends"]) == 42
             assert marks["heads"] == []

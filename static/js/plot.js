@@ -275,7 +275,7 @@ function hoverData(row, from = 0) {
 // base text size).
 const CONTOUR_LEVELS = 28;
 const CONTOUR_LINE = { width: 0.6, color: "rgba(40,60,90,0.35)" };
-const CONTOUR_MARGIN = { l: 48, r: 12, t: 36, b: 40 };
+const CONTOUR_MARGIN = { l: 60, r: 12, t: 36, b: 40 };
 const LANDSCAPE_BAR = { gap: 4, width: 62, strip: 12, len: 0.9, ticks: 8 };
 // The painted bar of the scene at its size, and what it shows (divs.contour.colourBar).
 let landscapeBar = null;
@@ -405,7 +405,7 @@ function pathTrace(row, index) {
   return {
     type: "scatter", mode: "lines", name: look.name(row), uid: `path-${index}`,
     meta: { role: "path", row: index },
-    legendgroup: legendGroup(row), showlegend: look.firstOfGroup(row) && inLegend(row),
+    legendgroup: legendGroup(row), showlegend: false,
     visible: shown(row) ? true : "legendonly",
     x: row.x, y: row.y, customdata: hoverData(row),
     line: { color: look.color(row), width: faint ? 1 : 2.2 },
@@ -414,6 +414,29 @@ function pathTrace(row, index) {
       + "x %{x:.4g}, y %{y:.4g}<br>loss %{customdata[1]:.4g}<extra></extra>",
   };
 }
+
+// A group's legend entry, from a trace of its own that holds one gap: Plotly lists no trace
+// without points, so the entries of paths that have none yet (a run just begun) came only at
+// the finish, which moved the legend's margin and made Plotly lay the figure out twice there,
+// the plot jumping by the legend's height.
+function legendTrace(row) {
+  const faint = look.seeds > 1;
+  return {
+    type: "scatter", mode: "lines", name: look.name(row), uid: `legend-${row.row}`,
+    meta: { role: "legend" }, legendgroup: legendGroup(row), showlegend: true,
+    visible: shown(row) ? true : "legendonly", x: [null], y: [null], hoverinfo: "skip",
+    line: { color: look.color(row), width: faint ? 1 : 2.2 }, opacity: faint ? 0.55 : 1,
+  };
+}
+
+// The legend entry of preconditioner refreshes while their dots are not drawn (contourMarkers).
+function refreshLegendTrace(color) {
+  return { type: "scatter", mode: "markers", uid: "refresh", name: REFRESH_NAME,
+    showlegend: true, hoverinfo: "skip", x: [null], y: [null],
+    marker: { symbol: "circle", size: 6, color, line: { color: "#ffffff", width: 1 } } };
+}
+
+const REFRESH_NAME = "preconditioner refresh (t = 1, 2, 4, …)";
 
 // End markers and divergence crosses of the rows that have `ended` (by the step shown; all of
 // them once the whole run is), and preconditioner refresh dots (rows whose optimizer the
@@ -443,7 +466,7 @@ function contourMarkers(rows, ended = rows) {
       hovertemplate: "%{text}<extra></extra>",
     },
     {
-      type: "scatter", mode: "markers", uid: "refresh", name: "preconditioner refresh (t = 1, 2, 4, …)",
+      type: "scatter", mode: "markers", uid: "refresh", name: REFRESH_NAME,
       showlegend: refreshPoints.length > 0,
       x: refreshPoints.map(({ row, i }) => row.x[i]),
       y: refreshPoints.map(({ row, i }) => row.y[i]),
@@ -600,7 +623,10 @@ function withAlpha(color, alpha) {
 function metricLayout(title, yTitle, logY) {
   return {
     ...baseLayout(), uirevision: scene.revision,
-    margin: scaledMargin({ l: 60, r: 12, t: 36, b: 40 }),
+    // Room for the usual tick labels (10⁻¹⁶ on the left, the last step's half on the right), so
+    // that automargin seldom moves the margins from one run to the next: each move makes Plotly
+    // lay the figure out a second time.
+    margin: scaledMargin({ l: 76, r: 28, t: 36, b: 40 }),
     title: plotTitle(title),
     // automargin: tick labels (the last step's, 10⁻¹⁵) and titles stay inside the div.
     xaxis: { title: { text: "step" }, zeroline: false, automargin: true },
@@ -938,6 +964,7 @@ function contourTraces(rows, counts, withPaths) {
     data.push(...cut.map(outlineTrace));
     firstPathIndex = data.length;
     data.push(...cut.map(pathTrace));
+    data.push(...rows.filter((row) => look.firstOfGroup(row) && inLegend(row)).map(legendTrace));
   }
   // End markers: every replayed step of rows drawn one trace each; the whole run otherwise
   // (in a replay of "many" rows the canvas marks the ends reached).
@@ -946,6 +973,10 @@ function contourTraces(rows, counts, withPaths) {
     const shownRows = rows.filter(shown);
     endIndex = data.length;
     data.push(...contourMarkers(shownRows, shownRows.filter(endedInView)));
+  } else {
+    // The refreshes' legend entry from the start, as the groups' (legendTrace).
+    const refreshing = rows.find((row) => shown(row) && look.refreshes(row));
+    if (refreshing) data.push(refreshLegendTrace(look.color(refreshing)));
   }
   const startIndex = data.length + 1;
   data.push(...contourPoints());

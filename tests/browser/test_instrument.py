@@ -197,8 +197,9 @@ def test_a_legend_click_hides_a_series_in_every_view(base_url, open_page):
     others = {t["group"] for t in paths(page)} - {adam}
     assert len(others) == 2
     before = hidden_in_every_view(page, adam)
-    # Every view has Adam's traces: paths and outlines per seed, 3-D paths, band and median.
-    assert len(before["plot-contour"]) == 2 * seeds
+    # Every view has Adam's traces: paths and outlines per seed and a legend entry, 3-D paths,
+    # band and median.
+    assert len(before["plot-contour"]) == 2 * seeds + 1
     assert len(before["plot-surface"]) == seeds
     assert len(before["plot-loss"]) == 3
     assert len(before["plot-distance"]) == 3
@@ -222,7 +223,8 @@ def test_a_legend_click_hides_a_series_in_every_view(base_url, open_page):
     def check_hidden():
         views = hidden_in_every_view(page, adam)
         contour = [t for t in traces(page, "plot-contour") if t["group"] == adam]
-        assert all(t["visible"] == "legendonly" for t in contour if t["role"] == "path")
+        greyed = [t["visible"] for t in contour if t["role"] in ("path", "legend")]
+        assert greyed == ["legendonly"] * (seeds + 1)
         assert all(t["visible"] is False for t in contour if t["role"] == "outline")
         for plot in ("plot-surface", "plot-loss", "plot-distance"):
             assert views[plot], plot

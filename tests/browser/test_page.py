@@ -70,11 +70,12 @@ def contour_trace(page, name: str) -> dict:
 
 def path_traces(page, plot: str) -> list[dict]:
     """The contour's trajectory traces (or a metric plot's lines), as Plotly holds them: not the
-    white outlines under the contour's paths nor the gamma highlight."""
+    white outlines under the contour's paths, its legend entries nor the gamma highlight."""
     return page.evaluate(
         """plot => document.querySelector(`[data-testid=${plot}]`).data
             .filter(t => t.mode === "lines" && !t.name.startsWith("highlight")
-                         && t.name !== "highlighted" && t.meta?.role !== "outline")
+                         && t.name !== "highlighted"
+                         && !["outline", "legend"].includes(t.meta?.role))
             .map(t => ({name: t.name, x: Array.from(t.x), y: Array.from(t.y),
                         fill: t.fill ?? null}))""",
         plot,

@@ -65,7 +65,12 @@ window.__sampleFrames = () => {
       .reduce((n, t) => n + Array.from(t.x ?? []).filter((v) => v !== null).length, 0);
     const canvas = contour?.querySelector("canvas.live-lines");
     const marks = contour?.querySelector("canvas.live-marks")?.liveMarks;
+    const area = (id) => {
+      const size = document.querySelector(`[data-testid=${id}]`)?._fullLayout?._size;
+      return size ? [size.l, size.t, size.w, size.h].join() : null;
+    };
     window.__frames.push({ t: performance.now(), traced, canvas: canvas?.drawnPoints ?? 0,
+      areas: [area("plot-contour"), area("plot-loss")],
       heads: marks?.heads.length ?? 0, head: marks?.heads[0] ?? null,
       done: Number(document.body.dataset.runsDone ?? 0) });
     if (window.__frames.length < 20000) requestAnimationFrame(sample);
@@ -328,6 +333,10 @@ def test_paths_move_while_the_run_computes(base_url, open_instrumented):
     # Plotly's traces took points over while it streamed (a few times a second at most), and
     # a canvas drew the rest of each path meanwhile.
     assert any(f["done"] == 1 and 0 < f["traced"] < full for f in frames)
+    # The contour's and the loss plot's axes stay where they were from the run's start to its
+    # end: the legend has its entries from the start, the margins room for the usual ticks (a
+    # move would also make Plotly lay the figure out twice).
+    assert {tuple(f["areas"]) for f in frames} == {tuple(frames[0]["areas"])}
     assert any(f["done"] == 1 and f["canvas"] > 0 for f in frames)
     assert frames[-1]["traced"] == full
     assert frames[-1]["heads"] == 0, "the finished run shows its ends, not current points"

@@ -798,6 +798,7 @@ async function main() {
   const fromUrl = decodeFragment(location.hash);
   if (!networksShown) await loadState(fromUrl ?? stateFromPreset(catalogue.presets[0]));
   plot.onVisibilityChange(redraw);
+  plot.onPlotError(setError);
   plot.onContourClick((point) => {
     state.start = point; // the clicked pixel's coordinates, rounded to what a pixel resolves
     renderControls(controlsRoot, state, catalogue, changed);

@@ -194,9 +194,19 @@ const CONTOUR_IMAGE_BUTTON = {
   title: "Download plot as a PNG",
   icon: Plotly.Icons.camera,
   click: (div) => {
-    downloadContourImage(div).catch((error) => console.error("The contour's PNG failed:", error));
+    downloadContourImage(div).catch((error) => {
+      const message = `The contour's picture could not be made: ${error?.message ?? error}`;
+      if (errorListener) errorListener(message);
+      else console.error(message);
+    });
   },
 };
+
+// `callback(message)` when something the page asked of the plots failed (say, a PNG export).
+let errorListener = null;
+export function onPlotError(callback) {
+  errorListener = callback;
+}
 
 // The landscape: `info` is its catalogue entry (or a typed function's stand-in), `surface` the
 // answer of a surface endpoint.

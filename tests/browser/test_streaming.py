@@ -457,6 +457,24 @@ def assert_png_draws_the_paths(page) -> None:
     assert drawn["end"] == 42
 
 
+def test_a_contour_picture_that_cannot_be_made_says_so(base_url, open_instrumented):
+    """The contour's camera, where the canvas draws the paths (42 rows, SVG): a PNG that Plotly
+    cannot draw is reported in the error banner, not lost in the console."""
+    watched = open_instrumented(base_url + fragment(noise_state(14, 300)))
+    page = watched.page
+    wait_for_runs(page, 1)
+    assert page.evaluate("() => document.body.dataset.renderer") == "svg"
+    page.evaluate("() => { Plotly.toImage = () => Promise.reject(new Error('no picture')); }")
+    div = page.get_by_test_id("plot-contour")
+    div.scroll_into_view_if_needed()
+    div.hover()
+    div.locator('.modebar-btn[data-title="Download plot as a PNG"]').click()
+    banner = page.get_by_test_id("error")
+    banner.wait_for(state="visible", timeout=10_000)
+    assert banner.inner_text() == "The contour's picture could not be made: no picture"
+    assert watched.errors == []
+
+
 def replay_many_rows(page, all_points: int) -> None:
     """A replay of "many" rows: the canvas draws the paths cut at the step and marks each row's
     point on the contour, loss and distance plots; the 3-D view marks them too; back at the

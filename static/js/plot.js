@@ -392,6 +392,12 @@ function contourPoints() {
   ];
 }
 
+// How a row's (or group's) path is drawn on the contour: faint when there are several seeds.
+function pathLook(row) {
+  const faint = look.seeds > 1;
+  return { line: { color: look.color(row), width: faint ? 1 : 2.2 }, opacity: faint ? 0.55 : 1 };
+}
+
 function legendGroup(row) {
   return `${GROUP_PREFIX}${look.groupKey(row)}`;
 }
@@ -411,15 +417,13 @@ function outlineTrace(row, index) {
 }
 
 function pathTrace(row, index) {
-  const faint = look.seeds > 1;
   return {
     type: "scatter", mode: "lines", name: look.name(row), uid: `path-${index}`,
     meta: { role: "path", row: index },
     legendgroup: legendGroup(row), showlegend: false,
     visible: shown(row) ? true : "legendonly",
     x: row.x, y: row.y, customdata: hoverData(row),
-    line: { color: look.color(row), width: faint ? 1 : 2.2 },
-    opacity: faint ? 0.55 : 1,
+    ...pathLook(row),
     hovertemplate: `<b>${look.name(row)}</b><br>step %{customdata[0]}<br>`
       + "x %{x:.4g}, y %{y:.4g}<br>loss %{customdata[1]:.4g}<extra></extra>",
   };
@@ -430,20 +434,22 @@ function pathTrace(row, index) {
 // the finish, which moved the legend's margin and made Plotly lay the figure out twice there,
 // the plot jumping by the legend's height.
 function legendTrace(row) {
-  const faint = look.seeds > 1;
   return {
     type: "scatter", mode: "lines", name: look.name(row), uid: `legend-${row.row}`,
     meta: { role: "legend" }, legendgroup: legendGroup(row), showlegend: true,
     visible: shown(row) ? true : "legendonly", x: [null], y: [null], hoverinfo: "skip",
-    line: { color: look.color(row), width: faint ? 1 : 2.2 }, opacity: faint ? 0.55 : 1,
+    ...pathLook(row),
   };
 }
 
 // The legend entry of preconditioner refreshes while their dots are not drawn (contourMarkers).
 function refreshLegendTrace(color) {
   return { type: "scatter", mode: "markers", uid: "refresh", name: REFRESH_NAME,
-    showlegend: true, hoverinfo: "skip", x: [null], y: [null],
-    marker: { symbol: "circle", size: 6, color, line: { color: "#ffffff", width: 1 } } };
+    showlegend: true, hoverinfo: "skip", x: [null], y: [null], marker: refreshMarker(color) };
+}
+
+function refreshMarker(color) {
+  return { symbol: "circle", size: 6, color, line: { color: "#ffffff", width: 1 } };
 }
 
 const REFRESH_NAME = "preconditioner refresh (t = 1, 2, 4, …)";
@@ -481,8 +487,7 @@ function contourMarkers(rows, ended = rows) {
       x: refreshPoints.map(({ row, i }) => row.x[i]),
       y: refreshPoints.map(({ row, i }) => row.y[i]),
       customdata: refreshPoints.map(({ row, i }) => [look.name(row), row.steps[i]]),
-      marker: { symbol: "circle", size: 6, color: refreshPoints.map(({ row }) => look.color(row)),
-        line: { color: "#ffffff", width: 1 } },
+      marker: refreshMarker(refreshPoints.map(({ row }) => look.color(row))),
       hovertemplate: "<b>%{customdata[0]}</b><br>preconditioner refresh after step "
         + "%{customdata[1]}<extra></extra>",
     },
@@ -838,7 +843,6 @@ function inLegend(row) {
 // While the canvas draws the paths the trace holds one gap, which keeps its legend entry (and
 // the plot's size) as it will be.
 function groupPathTrace(group) {
-  const faint = look.seeds > 1;
   const rows = group.rows.length;
   const empty = group.x.length === 0;
   return {
@@ -848,8 +852,7 @@ function groupPathTrace(group) {
     visible: shown(group) ? true : "legendonly",
     x: empty ? [null] : group.x, y: empty ? [null] : group.y,
     customdata: empty ? [null] : group.steps,
-    line: { color: look.color(group), width: faint ? 1 : 2.2 },
-    opacity: faint ? 0.55 : 1,
+    ...pathLook(group),
     hovertemplate: `<b>${look.name(group)}</b>${rows > 1 ? ` (${rows} rows)` : ""}<br>`
       + "step %{customdata}<br>x %{x:.4g}, y %{y:.4g}<extra></extra>",
   };
@@ -1505,8 +1508,9 @@ function layerMarks(name, rows, counts) {
     });
     const path = run.done ? fanHighlight?.path : null;
     // The figure's divergence and refresh markers lie under the canvas: marked again above it.
+    const shownRows = rows.filter(shown);
     const [, divergedTrace, refreshTrace] = run.done
-      ? contourMarkers(rows.filter(shown), rows.filter(shown).filter(endedInView))
+      ? contourMarkers(shownRows, shownRows.filter(endedInView))
       : [null, { x: [] }, { x: [] }];
     return { heads, ends, start: { x: scene.start[0], y: scene.start[1] },
       diverged: divergedTrace.x.map((x, i) => ({ x, y: divergedTrace.y[i],

@@ -26,22 +26,15 @@ def state_fragment(
 ) -> str:
     """A permalink fragment: Rosenbrock, no noise, one seed, ``series`` as the page stores them
     (an entry's own "color" wins over the palette's)."""
-    state = {
-        "preset": preset,
-        "landscape": {"id": "rosenbrock", "params": {}},
-        "noise": {"kind": "none"},
-        "seeds": 1,
-        "start": list(start),
-        "steps": steps,
-        "clip": None,
-        "series": [
-            {"label": "", "color": SERIES_COLOURS[i % len(SERIES_COLOURS)], "sweep": None, **entry}
-            for i, entry in enumerate(series)
-        ],
-        "gamma": None,
-        "narration": narration,
-    }
-    return "#state=" + quote(json.dumps(state), safe="")
+    state = page_state(
+        series,
+        preset=preset,
+        landscape={"id": "rosenbrock", "params": {}},
+        start=list(start),
+        steps=steps,
+        narration=narration,
+    )
+    return fragment(state)
 
 
 def page_state(series: list[dict], **fields) -> dict:

@@ -11,12 +11,12 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 import httpx
 import pytest
 from conftest import VIEWPORT, Watched
-from page_helpers import server_result, wait_for_runs
+from page_helpers import fragment, page_state, server_result, wait_for_runs
 
 from app.presets import get_preset
 
@@ -84,62 +84,32 @@ addEventListener("DOMContentLoaded", () => window.__sampleFrames());
 """
 
 
-def fragment(state: dict) -> str:
-    return "#state=" + quote(json.dumps(state), safe="")
-
-
 def noise_state(seeds: int, steps: int) -> dict:
     """The noise preset's three series (Ano, Adam, Yogi under gaussian noise) at ``seeds`` seeds
     and ``steps`` steps, as the page stores it."""
     spec = get_preset("noise-ano-adam-yogi").spec
-    palette = ("#0072B2", "#D55E00", "#009E73")
-    return {
-        "preset": None,
-        "landscape": spec["landscape"],
-        "noise": spec["noise"],
-        "seeds": seeds,
-        "start": None,
-        "steps": steps,
-        "clip": None,
-        "series": [
-            {**entry, "label": "", "color": palette[i], "sweep": None}
-            for i, entry in enumerate(spec["series"])
-        ],
-        "gamma": None,
-        "narration": False,
-    }
+    return page_state(
+        spec["series"],
+        landscape=spec["landscape"],
+        noise=spec["noise"],
+        seeds=seeds,
+        start=None,
+        steps=steps,
+    )
 
 
 # Rosenbrock from (-1.5, 2): Adam converges, SGD at this rate diverges at step 4 (its last point
 # is step 3), so its end appears early in a replay.
 REPLAY_STEPS = 200
-REPLAY_STATE = {
-    "preset": None,
-    "landscape": {"id": "rosenbrock", "params": {}},
-    "noise": {"kind": "none"},
-    "seeds": 1,
-    "start": [-1.5, 2.0],
-    "steps": REPLAY_STEPS,
-    "clip": None,
-    "series": [
-        {
-            "optimizer": "adam",
-            "hparams": {"lr": 0.05},
-            "label": "",
-            "color": "#0072B2",
-            "sweep": None,
-        },
-        {
-            "optimizer": "sgd",
-            "hparams": {"lr": 0.003},
-            "label": "",
-            "color": "#D55E00",
-            "sweep": None,
-        },
+REPLAY_STATE = page_state(
+    [
+        {"optimizer": "adam", "hparams": {"lr": 0.05}},
+        {"optimizer": "sgd", "hparams": {"lr": 0.003}},
     ],
-    "gamma": None,
-    "narration": False,
-}
+    landscape={"id": "rosenbrock", "params": {}},
+    start=[-1.5, 2.0],
+    steps=REPLAY_STEPS,
+)
 
 
 # Every view on screen, the 3-D view below the others included.

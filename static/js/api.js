@@ -125,6 +125,8 @@ function nextTask() {
 }
 
 // POST a run and stream it: `handlers.meta`, `.chunk` and `.done` get each event's data.
+// A handler that returns a promise holds the stream: nothing more is read or parsed until it
+// settles (work of the caller's that should not share the machine with the parsing).
 // `signal` (an AbortController's) cancels the run on the server too.
 export async function streamRun(spec, handlers, signal) {
   const response = await postRun(spec, "text/event-stream", signal);
@@ -140,8 +142,12 @@ export async function streamRun(spec, handlers, signal) {
     received.keep(parsed.rest);
     for (const { event, data } of parsed.events) {
       if (event === "error") throw new ApiError(503, [{ loc: "", message: data.detail }]);
-      handlers[event]?.(data);
-      if (performance.now() - sliceStart > STREAM_SLICE_MS) {
+      const holding = handlers[event]?.(data);
+      if (holding instanceof Promise) {
+        await holding;
+        signal?.throwIfAborted();
+        sliceStart = performance.now();
+      } else if (performance.now() - sliceStart > STREAM_SLICE_MS) {
         await nextTask();
         signal?.throwIfAborted();
         sliceStart = performance.now();

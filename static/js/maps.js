@@ -248,7 +248,10 @@ export async function runSummaries(spec, signal, progress) {
           if (kind === "map") {
             const run = shown;
             // Unless another run, or the trajectories' views, took the panel meanwhile.
-            shown.drawing = afterFrame().then(() => (shown === run ? drawMapFigure() : undefined));
+            shown.drawing = afterFrame()
+              .then(() => (shown === run ? drawMapFigure() : undefined))
+              // The worker holds the stream until then (its parsing would slow the layout).
+              .finally(() => summaryWorker().postMessage({ type: "laid-out", id }));
           }
         } else if (message.type === "progress") {
           reached = message.toStep - 1;

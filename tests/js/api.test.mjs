@@ -232,6 +232,61 @@ describe("run requests ask for typed columns", () => {
     assert.deepEqual(JSON.parse(calls[0].init.body), SPEC);
   });
 
+  // A stream whose events the server sends one per read, recording how many were read.
+  function pulledStream(t, events) {
+    const pulled = { count: 0 };
+    const encoder = new TextEncoder();
+    t.mock.method(globalThis, "fetch", async () => new Response(new ReadableStream({
+      pull(controller) {
+        if (pulled.count === events.length) controller.close();
+        else controller.enqueue(encoder.encode(events[pulled.count++]));
+      },
+    }, { highWaterMark: 0 }), { status: 200, headers: { "Content-Type": "text/event-stream" } }));
+    return pulled;
+  }
+
+  test("a handler's promise holds the stream: nothing more is parsed or handed on until then",
+    async (t) => {
+      const pulled = pulledStream(t, [sse("meta", META), sse("chunk", TYPED_CHUNK),
+        sse("done", DONE)]);
+      const seen = [];
+      let release;
+      const streamed = streamRun(SPEC, {
+        meta: () => {
+          seen.push("meta");
+          return new Promise((resolve) => { release = resolve; });
+        },
+        chunk: () => seen.push("chunk"),
+        done: () => seen.push("done"),
+      });
+      for (let i = 0; i < 20; i++) await new Promise((resolve) => setTimeout(resolve, 1));
+      assert.deepEqual(seen, ["meta"]);
+      // The text decoder's pipe reads one piece ahead of the reader, and no further.
+      assert.ok(pulled.count <= 2, `read ${pulled.count} of 3 pieces`);
+      release();
+      await streamed;
+      assert.deepEqual(seen, ["meta", "chunk", "done"]);
+      assert.equal(pulled.count, 3);
+    });
+
+  test("a run cancelled while a handler holds its stream stops there", async (t) => {
+    pulledStream(t, [sse("meta", META), sse("chunk", TYPED_CHUNK), sse("done", DONE)]);
+    const controller = new AbortController();
+    const seen = [];
+    const streamed = streamRun(SPEC, {
+      meta: () => {
+        seen.push("meta");
+        return new Promise((resolve) => {
+          controller.signal.addEventListener("abort", resolve);
+          setTimeout(() => controller.abort(), 5);
+        });
+      },
+      chunk: () => seen.push("chunk"),
+    }, controller.signal);
+    await assert.rejects(streamed, (error) => error.name === "AbortError");
+    assert.deepEqual(seen, ["meta"]);
+  });
+
   test("runWhole asks for the typed whole result", async (t) => {
     const result = { steps: 2, series: [{ row: 0, steps: TYPED_CHUNK.rows[0].steps }] };
     const calls = stubFetch(t, JSON.stringify(result), "application/json");

@@ -230,7 +230,8 @@ export function setScene(info, surface, start) {
     // The landscape's picture (a data: URL) once the worker has painted it.
     image: null,
   };
-  requestLandscapeImage(scene);
+  pictureWanted = scene;
+  requestWork();
 }
 
 export function setStart(start) {
@@ -332,6 +333,11 @@ function landscapeBarImage() {
     sizey: LANDSCAPE_BAR.len, xanchor: "left", yanchor: "middle", sizing: "contain",
     layer: "above" };
 }
+
+// A scene whose picture the worker paints once the views have drawn its figures (settle):
+// painting beside their layout, on two cores, made a 20-30 ms layout a 50-100 ms task; the
+// picture then takes its place by a relayout of 1-2 ms.
+let pictureWanted = null;
 
 // The landscape's picture: about as many pixels as the contour's axes have device pixels
 // (more would only cost the worker time; a zoom shows the grid's 120 points a side anyway).
@@ -1283,6 +1289,10 @@ function runWork(name) {
 }
 
 function settle() {
+  if (pictureWanted) {
+    if (pictureWanted === scene) requestLandscapeImage(scene);
+    pictureWanted = null;
+  }
   const waiters = settleWaiters;
   settleWaiters = [];
   for (const resolve of waiters) resolve();

@@ -43,7 +43,7 @@ bench: $(STAMP) $(CHROMIUM)
 	$(BIN)/python bench/optimizer_step.py
 	$(BIN)/python bench/engine_throughput.py
 	$(BIN)/python bench/load.py
-	$(BIN)/python bench/page_stream.py
+	$(BIN)/python bench/page_stream.py --runs 3
 	$(BIN)/python bench/networks.py
 
 # The API fuzzed at length: tests/app/test_fuzz.py with 2000 random examples per test instead of

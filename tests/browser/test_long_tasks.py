@@ -303,9 +303,7 @@ def test_no_long_task_at_the_start_the_streaming_the_finish_or_a_landscape_chang
     # layout, the worker's work made it two to three times as long.
     [paint] = landscape["paints"]
     drawn_before = {
-        c["plot"]
-        for c in landscape["calls"]
-        if c["figure"] and c["start"] + c["duration"] <= paint
+        c["plot"] for c in landscape["calls"] if c["figure"] and c["start"] + c["duration"] <= paint
     }
     assert {"plot-contour", "plot-loss", "plot-distance"} <= drawn_before, landscape["calls"]
     biggest = max(every_call, key=lambda c: c["points"])

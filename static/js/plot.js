@@ -1290,7 +1290,7 @@ function runWork(name) {
 
 function settle() {
   if (pictureWanted) {
-    if (pictureWanted === scene) requestLandscapeImage(scene);
+    requestLandscapeImage(pictureWanted);
     pictureWanted = null;
   }
   const waiters = settleWaiters;

@@ -143,15 +143,11 @@ export async function streamRun(spec, handlers, signal) {
     for (const { event, data } of parsed.events) {
       if (event === "error") throw new ApiError(503, [{ loc: "", message: data.detail }]);
       const holding = handlers[event]?.(data);
-      if (holding instanceof Promise) {
-        await holding;
-        signal?.throwIfAborted();
-        sliceStart = performance.now();
-      } else if (performance.now() - sliceStart > STREAM_SLICE_MS) {
-        await nextTask();
-        signal?.throwIfAborted();
-        sliceStart = performance.now();
-      }
+      if (holding instanceof Promise) await holding;
+      else if (performance.now() - sliceStart > STREAM_SLICE_MS) await nextTask();
+      else continue;
+      signal?.throwIfAborted();
+      sliceStart = performance.now();
     }
   }
 }

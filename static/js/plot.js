@@ -398,10 +398,24 @@ function contourPoints() {
   ];
 }
 
-// How a row's (or group's) path is drawn on the contour: faint when there are several seeds.
+// How a row's (or group's) path is drawn on the contour, by Plotly or on the canvas: faint when
+// there are several seeds.
 function pathLook(row) {
   const faint = look.seeds > 1;
   return { line: { color: look.color(row), width: faint ? 1 : 2.2 }, opacity: faint ? 0.55 : 1 };
+}
+
+// The white line under the contour's paths, wider than they are.
+function outlineLook() {
+  const faint = look.seeds > 1;
+  return { line: { color: "#ffffff", width: faint ? 2.6 : 4.6 }, opacity: faint ? 0.35 : 0.85 };
+}
+
+// How a row's line is drawn on the loss and distance plots.
+function metricLook(row) {
+  const faint = look.seeds > 1;
+  return { line: { color: look.color(row), width: faint ? 1 : 2, dash: look.dash(row) },
+    opacity: faint ? 0.4 : 1 };
 }
 
 function legendGroup(row) {
@@ -411,14 +425,12 @@ function legendGroup(row) {
 // A white line under each path, wider than it: the path keeps its contrast on dark and light
 // parts of the landscape alike.
 function outlineTrace(row, index) {
-  const faint = look.seeds > 1;
   return {
     type: "scatter", mode: "lines", name: `${look.name(row)} outline`, uid: `outline-${index}`,
     meta: { role: "outline", row: index },
     legendgroup: legendGroup(row), showlegend: false, visible: shown(row),
     x: row.x, y: row.y, customdata: hoverData(row), hoverinfo: "skip",
-    line: { color: "#ffffff", width: faint ? 2.6 : 4.6 },
-    opacity: faint ? 0.35 : 0.85,
+    ...outlineLook(),
   };
 }
 
@@ -604,8 +616,7 @@ function metricTraces(rows, values, unit, every = 1) {
       type: "scatter", mode: "lines", name: look.name(row),
       legendgroup: legendGroup(row), showlegend: false, visible: shown(row),
       x: row.steps, y: values(row),
-      line: { color: look.color(row), width: look.seeds > 1 ? 1 : 2, dash: look.dash(row) },
-      opacity: look.seeds > 1 ? 0.4 : 1,
+      ...metricLook(row),
       hovertemplate: `<b>${look.name(row)}</b><br>step %{x}<br>${unit} %{y:.4g}<extra></extra>`,
     }));
   }
@@ -876,12 +887,10 @@ function joinedOutlineTrace(rows, counts) {
   const picked = rows.flatMap((row, i) => (shown(row) ? [i] : []));
   const [x, y] = joinRows([picked.map((i) => rows[i].x), picked.map((i) => rows[i].y)],
     picked.map((i) => counts[i]), stride);
-  const faint = look.seeds > 1;
   return {
     type: manyType(), mode: "lines", name: "outline", uid: "outline-all",
     meta: { role: "outline", rows: picked.map((i) => rows[i].row) },
-    showlegend: false, hoverinfo: "skip", x, y,
-    line: { color: "#ffffff", width: faint ? 2.6 : 4.6 }, opacity: faint ? 0.35 : 0.85,
+    showlegend: false, hoverinfo: "skip", x, y, ...outlineLook(),
   };
 }
 
@@ -1475,10 +1484,10 @@ function drawLayer(name) {
       if (!shown(row)) return [];
       if (counts[i] < (layer.drawn.get(row.row) ?? 0)) redraw = true; // a replay went back
       const { x, y } = layerColumns(name, row);
-      return [{ key: row.row, x, y, count: counts[i], color: look.color(row),
-        width: contour ? (faint ? 1 : 2.2) : (faint ? 1 : 2),
-        opacity: contour ? (faint ? 0.55 : 1) : (faint ? 0.4 : 1), tier: tiers[i],
-        held: held[i] ?? 0 }];
+      // As the figure's traces draw it (dashes aside).
+      const { line, opacity } = contour ? pathLook(row) : metricLook(row);
+      return [{ key: row.row, x, y, count: counts[i], color: line.color, width: line.width,
+        opacity, tier: tiers[i], held: held[i] ?? 0 }];
     });
     if (redraw) {
       layer.clearLines();
@@ -1486,9 +1495,10 @@ function drawLayer(name) {
       for (const path of paths) if (path.held) layer.drawn.set(path.key, path.held);
     }
     const total = paths.reduce((sum, path) => sum + path.count, 0);
+    const outline = outlineLook();
     layer.extendLines(paths, {
       stride: displayStride(1, total, LAYER_REDRAW_POINTS),
-      outlineWidth: faint ? 2.6 : 4.6, outlineOpacity: faint ? 0.35 : 0.85,
+      outlineWidth: outline.line.width, outlineOpacity: outline.opacity,
     });
   } else if (layer.linePoints) {
     layer.clearLines();

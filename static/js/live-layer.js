@@ -4,7 +4,12 @@
 // when a run has too many points for Plotly to redraw each frame, each row's current point, the
 // ends of rows that have ended and the replay's step line. Data go through the plot's own axes
 // (Plotly's c2p), so the layer follows zoom, pan and resizing: the page redraws it when the
-// axes change (`sync` says so).
+// axes change (`sync` says so). Where the browser can, a worker draws the canvases
+// (layer-worker.js): this module records what to draw (canvas-ops.js) and sends it on at the end
+// of the task, so that the strokes' rasterising and the canvases' commits to the compositor,
+// most of a streaming frame's cost, are not the page's main thread's.
+
+import { OperationList, RecordingContext } from "./canvas-ops.js";
 
 // Head markers (each row's current point) and end markers, in CSS pixels.
 const HEAD_RADIUS = 4.5;
@@ -44,12 +49,80 @@ function byColour(points) {
   return groups;
 }
 
+// Whether a worker draws the canvases: it needs a canvas handed over to it
+// (transferControlToOffscreen). Elsewhere the page draws them itself, the same operations.
+const IN_WORKER = typeof Worker === "function" && typeof HTMLCanvasElement === "function"
+  && typeof HTMLCanvasElement.prototype.transferControlToOffscreen === "function";
+
+let worker = null;
+let nextCanvasId = 1;
+// What the page recorded for the worker since the last message, sent at the end of the task.
+const recorded = new OperationList();
+let sendQueued = false;
+
+function layerWorker() {
+  if (!worker) {
+    worker = new Worker(new URL("./layer-worker.js", import.meta.url), { type: "module" });
+  }
+  return worker;
+}
+
+function send() {
+  sendQueued = false;
+  if (recorded.empty) return;
+  const { message, transfer } = recorded.take();
+  layerWorker().postMessage(message, transfer);
+}
+
+function recordedSomething() {
+  if (sendQueued) return;
+  sendQueued = true;
+  queueMicrotask(send);
+}
+
 function makeCanvas(name) {
   const canvas = document.createElement("canvas");
   canvas.className = `live-${name}`;
   canvas.setAttribute("aria-hidden", "true");
   Object.assign(canvas.style, { position: "absolute", pointerEvents: "none" });
+  canvas.pixelSize = { width: canvas.width, height: canvas.height };
+  if (IN_WORKER) {
+    // Handed to the worker before anything is recorded for it (messages keep their order).
+    const id = nextCanvasId++;
+    const offscreen = canvas.transferControlToOffscreen();
+    layerWorker().postMessage({ type: "canvas", id, canvas: offscreen }, [offscreen]);
+    canvas.layerContext = new RecordingContext(recorded, id, recordedSomething);
+    canvas.layerId = id;
+  } else {
+    canvas.layerContext = canvas.getContext("2d");
+  }
   return canvas;
+}
+
+// The 2-D context to draw on `canvas` with: the recording one where the worker draws.
+function context2d(canvas) {
+  return canvas.layerContext;
+}
+
+// Set `canvas`'s size in device pixels (which clears it and resets its context).
+function resize(canvas, width, height) {
+  canvas.pixelSize = { width, height };
+  if (IN_WORKER) {
+    canvas.layerContext.resize(width, height);
+  } else {
+    canvas.width = width;
+    canvas.height = height;
+  }
+}
+
+function clearCanvas(canvas) {
+  context2d(canvas).clearRect(0, 0, canvas.pixelSize.width, canvas.pixelSize.height);
+}
+
+// Canvases the worker no longer needs to keep (their elements left the page).
+function dropCanvases(canvases) {
+  const ids = canvases.map((canvas) => canvas.layerId).filter((id) => id !== undefined);
+  if (ids.length) layerWorker().postMessage({ type: "drop", ids });
 }
 
 export class LiveLayer {
@@ -85,12 +158,13 @@ export class LiveLayer {
     this.geometry = { xa, ya };
     if (key === this.geometryKey) return { ready: true, changed: false };
     this.geometryKey = key;
+    this.ratio = ratio;
     for (const canvas of Object.values(this.canvases)) {
       Object.assign(canvas.style, { left: `${xa._offset}px`, top: `${ya._offset}px`,
         width: `${xa._length}px`, height: `${ya._length}px` });
-      canvas.width = Math.max(1, Math.round(xa._length * ratio));
-      canvas.height = Math.max(1, Math.round(ya._length * ratio));
-      canvas.getContext("2d").setTransform(ratio, 0, 0, ratio, 0, 0);
+      resize(canvas, Math.max(1, Math.round(xa._length * ratio)),
+        Math.max(1, Math.round(ya._length * ratio)));
+      context2d(canvas).setTransform(ratio, 0, 0, ratio, 0, 0);
     }
     this.drawn.clear();
     this.linePoints = 0;
@@ -100,6 +174,7 @@ export class LiveLayer {
 
   ensureCanvases(container) {
     if (this.canvases && this.canvases.marks.isConnected) return;
+    if (this.canvases) dropCanvases(Object.values(this.canvases));
     this.canvases = { ...(this.outline ? { outline: makeCanvas("outline") } : {}),
       lines: makeCanvas("lines"), marks: makeCanvas("marks") };
     this.tiers = [this.canvases.lines];
@@ -118,9 +193,9 @@ export class LiveLayer {
       const canvas = makeCanvas("lines");
       canvas.classList.add("live-tier");
       canvas.style.cssText = first.style.cssText;
-      canvas.width = first.width;
-      canvas.height = first.height;
-      canvas.getContext("2d").setTransform(first.getContext("2d").getTransform());
+      resize(canvas, first.pixelSize.width, first.pixelSize.height);
+      const ratio = this.ratio ?? 1;
+      context2d(canvas).setTransform(ratio, 0, 0, ratio, 0, 0);
       this.tiers.at(-1).after(canvas);
       this.canvases[`lines${this.tiers.length}`] = canvas;
       this.tiers.push(canvas);
@@ -143,7 +218,7 @@ export class LiveLayer {
   clearLines() {
     if (!this.canvases) return;
     for (const canvas of [this.canvases.outline, ...this.tiers]) {
-      canvas?.getContext("2d").clearRect(0, 0, canvas.width, canvas.height);
+      if (canvas) clearCanvas(canvas);
     }
     this.drawn.clear();
     this.linePoints = 0;
@@ -153,7 +228,7 @@ export class LiveLayer {
   clearMarks() {
     if (!this.canvases) return;
     const canvas = this.canvases.marks;
-    canvas.getContext("2d").clearRect(0, 0, canvas.width, canvas.height);
+    clearCanvas(canvas);
     canvas.liveMarks = null;
   }
 
@@ -170,7 +245,7 @@ export class LiveLayer {
   extendLines(paths, { stride = 1, outlineWidth = 0, outlineOpacity = 0 } = {}) {
     if (!this.geometry) return;
     let lines = null;
-    const outline = this.canvases.outline?.getContext("2d");
+    const outline = this.canvases.outline ? context2d(this.canvases.outline) : null;
     if (outline) {
       outline.lineJoin = "round";
       outline.lineCap = "round";
@@ -192,7 +267,7 @@ export class LiveLayer {
       const pathStyle = `${path.tier ?? 0}|${path.color}|${path.width ?? 1}`;
       if (pathStyle !== style) {
         if (style !== null) lines.stroke();
-        lines = this.tier(path.tier ?? 0, path.opacity ?? 1).getContext("2d");
+        lines = context2d(this.tier(path.tier ?? 0, path.opacity ?? 1));
         lines.lineJoin = "round";
         lines.lineCap = "round";
         lines.beginPath();
@@ -245,8 +320,8 @@ export class LiveLayer {
     diverged = [], refreshes = [], font = "12px sans-serif" }) {
     if (!this.geometry) return;
     const canvas = this.canvases.marks;
-    const context = canvas.getContext("2d");
-    context.clearRect(0, 0, canvas.width, canvas.height);
+    const context = context2d(canvas);
+    clearCanvas(canvas);
     if (step !== null) {
       const px = this.x(step);
       context.save();

@@ -124,10 +124,16 @@ function watchScreen() {
 // Plotly's `responsive` follows the window only; a div also changes size when the layout
 // around it does (the 3-D view's full-width toggle, a phone turned sideways), so each is watched.
 let textRescaleQueued = false;
+// The plot divs that have a box on the page (not display: none, nor inside a hidden part), as
+// their ResizeObserver last said: asking the page itself (getClientRects) in every frame made
+// the browser lay the page out again there, a few milliseconds of each streaming frame.
+const boxed = new Set();
 function watchPlotSizes() {
   textScale = measureTextScale();
   const observer = new ResizeObserver((entries) => {
     for (const { target, contentRect } of entries) {
+      if (contentRect.width > 0 || contentRect.height > 0) boxed.add(target);
+      else boxed.delete(target);
       // A hidden div (display: none) has no size, and Plotly refuses to resize it.
       if (target._fullLayout && contentRect.width > 0 && contentRect.height > 0) {
         Plotly.Plots.resize(target);
@@ -1200,11 +1206,12 @@ taskChannel.port1.onmessage = () => taskQueue.shift()?.();
 
 // Whether view `name` is on the page, not in a part of it that is hidden (the trajectories'
 // views while a map or phase diagram shows, the 2-D view while the Networks view does), and,
-// for the 3-D view, on screen (watchScreen). Work for a view that is not waits until it is
-// (watchPlotSizes and watchScreen see it come back): no figure is drawn only to be hidden or
-// scrolled past, which for the 3-D view is up to a second of the main thread.
+// for the 3-D view, on screen (watchScreen), as the observers last said (frameWork checks a
+// view it chose once more). Work for a view that is not waits until it is (watchPlotSizes and
+// watchScreen see it come back): no figure is drawn only to be hidden or scrolled past, which
+// for the 3-D view is up to a second of the main thread.
 function displayed(name) {
-  if (divs[name].getClientRects().length === 0) return false;
+  if (!boxed.has(divs[name])) return false;
   return !ON_SCREEN_ONLY.includes(name) || onScreen.has(name);
 }
 
@@ -1242,7 +1249,13 @@ function frameWork(now) {
   }
   taskQueue.push(() => {
     try {
-      for (const name of chosen) runWork(name);
+      for (const name of chosen) {
+        // The observer speaks once a frame is laid out: a part hidden since (a map shown) is
+        // found here, where the plot's redraw would lay the page out anyway, and its view
+        // waits until the observer sees it back.
+        if (divs[name].getClientRects().length) runWork(name);
+        else boxed.delete(divs[name]);
+      }
     } finally {
       if (workOnPage()) requestWork();
       else settle();

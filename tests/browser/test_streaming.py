@@ -8,6 +8,7 @@ the page's targets (50 ms, 200 ms) are bench/page_stream.py's.
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from collections.abc import Iterator
@@ -394,6 +395,95 @@ def test_a_many_row_run_draws_on_a_canvas_and_exports_every_point(base_url, open
 
 CANVAS_POINTS = """(document.querySelector("[data-testid=plot-contour] canvas.live-lines")
     ?.drawnPoints ?? 0)"""
+
+# Where each of the page's live canvases is drawn: "worker" for one handed over to the layer
+# worker (the page can no longer draw on it itself), "page" for one the page draws.
+CANVAS_OWNERS = """() => Array.from(document.querySelectorAll("canvas[class^=live-]"))
+    .map((canvas) => {
+        try {
+            canvas.getContext("2d");
+            return "page";
+        } catch (error) {
+            return error.name === "InvalidStateError" ? "worker" : String(error);
+        }
+    })"""
+
+
+def test_the_layer_worker_draws_the_canvases_as_the_page_would(base_url, open_instrumented):
+    """The canvases over the plots are drawn by a worker that replays what the page recorded
+    (canvas-ops.js): the same finished 'many' run, its paths on the canvas, looks pixel for
+    pixel as it does where the page draws its canvases itself (a browser without
+    transferControlToOffscreen)."""
+    state = fragment(noise_state(14, 400))
+    all_points = 42 * 401
+    pictures = {}
+    for owner, script in (
+        ("worker", ""),
+        ("page", "delete HTMLCanvasElement.prototype.transferControlToOffscreen;"),
+    ):
+        watched = open_instrumented(base_url + state, script)
+        page = watched.page
+        wait_for_runs(page, 1)
+        page.wait_for_function(f"() => {CANVAS_POINTS} === {all_points}")
+        page.wait_for_function(
+            """() => !document.querySelector("[data-testid=plot-contour]").dataset.pending"""
+        )
+        owners = page.evaluate(CANVAS_OWNERS)
+        assert len(owners) >= 6, owners
+        assert set(owners) == {owner}, owners
+        # Streamed, the paths were stroked a frame's points at a time, split wherever the frames
+        # fell (their joins differ by a shade between any two runs): a new size redraws each
+        # canvas whole, the same way every time.
+        page.set_viewport_size({**ALL_ON_SCREEN, "width": ALL_ON_SCREEN["width"] - 200})
+        page.wait_for_timeout(500)
+        page.set_viewport_size(ALL_ON_SCREEN)
+        page.wait_for_function(f"() => {CANVAS_POINTS} === {all_points}")
+        # The worker draws after the page's task: a few frames for it to reach the screen.
+        page.wait_for_timeout(500)
+        pictures[owner] = page.get_by_test_id("plot-contour").screenshot()
+        assert watched.errors == []
+    difference = picture_difference(page.context.new_page(), pictures["worker"], pictures["page"])
+    # Composited by another path (a worker's canvas), a translucent pixel may round a few
+    # levels apart; a path drawn elsewhere or not at all is a difference of a hundred or more.
+    width, height = difference["size"]
+    assert min(width, height) > 300
+    assert difference["largest"] <= PIXEL_LEVELS, difference
+
+
+# The most two pictures of the same drawing may differ by, in any channel of any pixel (0-255).
+PIXEL_LEVELS = 8
+
+
+def picture_difference(page, first: bytes, second: bytes) -> dict:
+    """How two PNG pictures of one size differ, decoded by the browser in ``page`` (a blank one:
+    the app's pages allow no data: fetch): their size, the number of pixels that differ and the
+    largest difference in any channel."""
+    return page.evaluate(
+        """async ([first, second]) => {
+            const pixels = async (base64) => {
+                const blob = await (await fetch(`data:image/png;base64,${base64}`)).blob();
+                const bitmap = await createImageBitmap(blob);
+                const context = new OffscreenCanvas(bitmap.width, bitmap.height)
+                    .getContext("2d");
+                context.drawImage(bitmap, 0, 0);
+                return context.getImageData(0, 0, bitmap.width, bitmap.height);
+            };
+            const [a, b] = await Promise.all([pixels(first), pixels(second)]);
+            if (a.width !== b.width || a.height !== b.height) return { size: null };
+            let differing = 0;
+            let largest = 0;
+            for (let i = 0; i < a.data.length; i += 4) {
+                let most = 0;
+                for (let k = 0; k < 4; k++) {
+                    most = Math.max(most, Math.abs(a.data[i + k] - b.data[i + k]));
+                }
+                if (most) differing += 1;
+                largest = Math.max(largest, most);
+            }
+            return { size: [a.width, a.height], differing, largest };
+        }""",
+        [base64.b64encode(first).decode(), base64.b64encode(second).decode()],
+    )
 
 
 def contour_row_traces(page) -> list[dict]:

@@ -962,11 +962,9 @@ let contourWhole = false;
 
 function drawContour() {
   const rows = run?.rows ?? [];
-  // While rows stream one trace each, the figure holds what the contour held (none of a new
-  // run's points): the points since arrive by extendTraces, in order, as they always do.
-  const counts = view.live && !many
-    ? viewCounts(rows).map((count, i) => Math.min(count, drawnCounts.contour[i] ?? 0))
-    : viewCounts(rows);
+  // While rows stream one trace each, the figure holds none of their points: the canvas draws
+  // them (liveViews), and the figure takes them whole once the run is done or stopped.
+  const counts = view.live && !many ? rows.map(() => 0) : viewCounts(rows);
   holdsRows.contour = !many || (wholeRunShown() && !pathsOnCanvas());
   contourWhole = wholeRunShown();
   const figure = contourTraces(rows, counts, holdsRows.contour);
@@ -1345,15 +1343,19 @@ function updateStep(name) {
 
 // ---- streaming: points appear as they are revealed ----
 
-// The views that follow a streaming run step by step: with "many" rows, the loss and distance
-// plots' axes (canvases draw the paths); else every view, the 3-D one only where a GPU draws it.
-// A software WebGL (SwiftShader: headless chromium with --disable-gpu, machines without a GPU
-// driver) holds the page's next frame for 50-250 ms after every change of the 3-D view while it
-// renders the surface, whatever the grid's resolution or the canvas's pixel ratio (measured):
-// there the 3-D view takes the paths once, when the run is done.
+// The views whose Plotly figures follow a streaming run step by step: the loss and distance
+// plots (their axes only, with "many" rows: canvases draw the paths), and, for rows drawn one
+// trace each, the 3-D view where a GPU draws it. The contour's canvas draws every streaming
+// run's paths, and its figure takes them when the run is done (or stopped): a contour redraw
+// (its landscape, legend, and a path and an outline per row) took 20-35 ms on an idle machine,
+// 40-90 ms beside the server, several times a second. A software WebGL (SwiftShader: headless
+// chromium with --disable-gpu, machines without a GPU driver) holds the page's next frame for
+// 50-250 ms after every change of the 3-D view while it renders the surface, whatever the
+// grid's resolution or the canvas's pixel ratio (measured): there the 3-D view takes the paths
+// once, when the run is done.
 function liveViews() {
-  if (many) return ["loss", "distance"];
-  return webglAvailable() ? VIEWS : VIEWS.filter((name) => name !== "surface");
+  if (many || !webglAvailable()) return ["loss", "distance"];
+  return ["loss", "distance", "surface"];
 }
 
 // Show the streaming run up to `step` (main.js moves it at its pace as chunks arrive).
@@ -1368,8 +1370,10 @@ export function setLiveStep(step) {
 export function stopLive() {
   if (!view.live) return;
   view = { step: view.step, live: false };
-  // A 3-D view that did not follow the stream shows what was drawn of it.
+  // A 3-D view that did not follow the stream shows what was drawn of it, and the contour's
+  // figure takes the paths its canvas drew (their hover) where it holds rows.
   if (!liveViews().includes("surface")) need("surface", "figure");
+  if (!many) need("contour", "figure");
   requestWork();
 }
 
@@ -1474,22 +1478,27 @@ function drawLayer(name) {
     layer.clear();
     return;
   }
-  // Rows drawn one trace each while the run streams: Plotly takes its turn to append points
-  // (a few times a second where a redraw is slow), the canvas draws the stretch of each path
-  // Plotly does not hold yet, so the paths move on every frame.
+  // Rows drawn one trace each while the run streams: the loss and distance plots take their
+  // turn to append points (a few times a second where a redraw is slow), the contour's figure
+  // none (liveViews); the canvas draws the stretch of each path a figure does not hold yet, so
+  // the paths move on every frame.
   const bridging = !many && !run.done && name !== "surface";
   const held = bridging ? drawnCounts[name] : [];
+  const heldPoints = bridging ? held.reduce((sum, count) => sum + count, 0) : 0;
   // Nothing moved since the canvas was last drawn: leave it (a canvas redrawn costs its
   // rasterisation at the frame's commit, even when it looks the same).
-  const shownView = `${view.step}|${view.live}|${holdsRows[name]}|`
-    + `${bridging ? held.reduce((sum, count) => sum + count, 0) : ""}`;
+  const shownView = `${view.step}|${view.live}|${holdsRows[name]}|${heldPoints}`;
   if (!changed && layer.lookKey === lookKey && layer.shownView === shownView) return;
   layer.shownView = shownView;
   const counts = viewCounts(rows);
   if ((many && !holdsRows[name]) || bridging) {
     const faint = look.seeds > 1;
     const contour = name === "contour";
-    let redraw = changed || layer.lookKey !== lookKey || bridging;
+    // The canvas starts again from what the figure holds when that changed (the figure took
+    // points over); else it goes on from its last points.
+    let redraw = changed || layer.lookKey !== lookKey
+      || (bridging && layer.heldPoints !== heldPoints);
+    layer.heldPoints = heldPoints;
     // Translucent paths: each legend group on a canvas tier of its own (live-layer.js).
     const tiers = new Array(rows.length).fill(0);
     if (faint) groupsOf(rows).forEach((members, g) => members.forEach((i) => { tiers[i] = g; }));

@@ -25,23 +25,23 @@ COLUMNS = ("steps", "x", "y", "loss", "grad_norm")
 # of 3,000 steps now compute in about that long; below 5,000 points a row the page draws
 # every point (above, it thins what Plotly gets), which this test compares.
 STREAMED_STEPS = 4900
-# Wraps Plotly.extendTraces to record, per call on the contour, the rows whose paths it extended
-# (each path trace's meta.row; their white outlines get the same points), the inserted x and y,
-# and their array types.
-RECORD_CONTOUR_EXTENDS = """() => {
-    window.__contourExtends = [];
+# Wraps Plotly.extendTraces to record, per call, the plot, the rows whose traces it extended (a
+# contour path's meta.row, whose white outline gets the same points; on the loss and distance
+# plots, row r's line is trace r), the inserted x and y, and their array types.
+RECORD_EXTENDS = """() => {
+    window.__extends = [];
     const extend = Plotly.extendTraces;
     Plotly.extendTraces = function (gd, update, indices, ...rest) {
-        if (gd.dataset.testid === "plot-contour") {
-            const paths = indices.map((i, k) => [gd.data[i].meta, k])
-                .filter(([meta]) => meta?.role === "path");
-            window.__contourExtends.push({
-                rows: paths.map(([meta]) => meta.row),
-                x: paths.map(([, k]) => Array.from(update.x[k])),
-                y: paths.map(([, k]) => Array.from(update.y[k])),
-                types: [...update.x, ...update.y].map(a => a.constructor.name),
-            });
-        }
+        const contour = gd.dataset.testid === "plot-contour";
+        const rows = indices.map((i, k) => [contour ? gd.data[i].meta?.row : i, k])
+            .filter(([row], k) => !contour || gd.data[indices[k]].meta?.role === "path");
+        window.__extends.push({
+            plot: gd.dataset.testid,
+            rows: rows.map(([row]) => row),
+            x: rows.map(([, k]) => Array.from(update.x[k])),
+            y: rows.map(([, k]) => Array.from(update.y[k])),
+            types: [...update.x, ...update.y].map(a => a.constructor.name),
+        });
         return extend.call(this, gd, update, indices, ...rest);
     };
 }"""
@@ -125,8 +125,8 @@ def test_runs_ask_for_typed_columns_and_draw_the_servers_numbers(base_url, open_
     watched = open_page(base_url + fragment)
     page = watched.page
     wait_for_runs(page, 1)
-    # Record what the stream hands Plotly.extendTraces on the contour: only new points, typed.
-    page.evaluate(RECORD_CONTOUR_EXTENDS)
+    # Record what the stream hands Plotly.extendTraces: only new points, typed.
+    page.evaluate(RECORD_EXTENDS)
     with page.expect_request(is_run_request) as request_info:
         page.get_by_test_id("run").click()
     wait_for_runs(page, 2)
@@ -158,19 +158,26 @@ def test_runs_ask_for_typed_columns_and_draw_the_servers_numbers(base_url, open_
         )
         == [["Float64Array", "Float64Array"]] * 4
     )
-    # While streaming, each frame appended only the points since the last one: in order, with
-    # no point twice, they are the start of the server's path (the last chunk may arrive with
-    # 'done', which redraws the whole run instead).
-    extends = page.evaluate("() => window.__contourExtends")
-    assert len(extends) >= 2, "the run streamed in several frames"
+    # While streaming, the loss plot took the points since its last update, and only those:
+    # in order, with no point twice, they are a stretch of the server's steps and losses from
+    # where its figure (drawn as the run began) left off (Rosenbrock's minimum is 0: the plot
+    # shows the loss itself above its floor; step k is point k). The contour's
+    # canvas drew the streaming paths; its figure took them whole when the run was done (the
+    # last chunk may arrive with 'done', which redraws the whole run instead).
+    extends = page.evaluate("() => window.__extends")
+    assert [call for call in extends if call["plot"] == "plot-contour"] == []
+    loss_extends = [call for call in extends if call["plot"] == "plot-loss"]
+    assert len(loss_extends) >= 2, "the run streamed in several frames"
     for row, server in enumerate(expected):
-        inserted = [call for call in extends if row in call["rows"]]
+        inserted = [call for call in loss_extends if row in call["rows"]]
         xs = [x for call in inserted for x in call["x"][call["rows"].index(row)]]
         ys = [y for call in inserted for y in call["y"][call["rows"].index(row)]]
-        assert 0 < len(xs) <= len(server["x"])
-        assert xs == server["x"][: len(xs)]
-        assert ys == server["y"][: len(ys)]
-    assert {kind for call in extends for kind in call["types"]} == {"Float64Array"}
+        assert 0 < len(xs) <= len(server["steps"])
+        first = xs[0]
+        assert xs == server["steps"][first : first + len(xs)]
+        assert ys == [max(loss, 1e-16) for loss in server["loss"][first : first + len(ys)]]
+    # Typed arrays all the way (steps are whole numbers: Int32Array), never copied to lists.
+    assert {kind for call in extends for kind in call["types"]} <= {"Float64Array", "Int32Array"}
     ends = contour_trace(page, "end")
     assert ends == {
         "x": [row["x"][-1] for row in expected],

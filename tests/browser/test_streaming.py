@@ -57,20 +57,24 @@ addEventListener("DOMContentLoaded", () => {
     .observe(status, { childList: true, characterData: true, subtree: true });
 });
 // Every animation frame from then on: the contour's path points (Plotly's traces and the canvas
-// over it), its markers of the current step, the finished-run counter.
+// over it), the loss plot's points, the contour's markers of the current step, the finished-run
+// counter.
 window.__sampleFrames = () => {
   window.__frames = [];
   const sample = () => {
     const contour = document.querySelector("[data-testid=plot-contour]");
     const traced = (contour?.data ?? []).filter((t) => t.meta?.role === "path")
       .reduce((n, t) => n + Array.from(t.x ?? []).filter((v) => v !== null).length, 0);
+    const lossTraced = (document.querySelector("[data-testid=plot-loss]")?.data ?? [])
+      .reduce((n, t) => n + (t.x?.length ?? 0), 0);
     const canvas = contour?.querySelector("canvas.live-lines");
     const marks = contour?.querySelector("canvas.live-marks")?.liveMarks;
     const area = (id) => {
       const size = document.querySelector(`[data-testid=${id}]`)?._fullLayout?._size;
       return size ? [size.l, size.t, size.w, size.h].join() : null;
     };
-    window.__frames.push({ t: performance.now(), traced, canvas: canvas?.drawnPoints ?? 0,
+    window.__frames.push({ t: performance.now(), traced, lossTraced,
+      canvas: canvas?.drawnPoints ?? 0,
       areas: [area("plot-contour"), area("plot-loss")],
       heads: marks?.heads.length ?? 0, head: marks?.heads[0] ?? null,
       done: Number(document.body.dataset.runsDone ?? 0) });
@@ -284,7 +288,9 @@ def wait_for_runs_long(page, count: int) -> None:
 def test_paths_move_while_the_run_computes(base_url, open_instrumented):
     """The default run takes the server a fraction of a second: the page still draws it step by
     step (at most REVEAL_SECONDS behind what arrived), each row's current point marked and
-    moving every frame; Plotly's traces take the points over as often as they can redraw."""
+    moving every frame. The contour's canvas draws the paths as they come and its figure takes
+    them when the run is done; the loss plot's traces take the points over as often as they
+    can redraw."""
     watched = open_instrumented(base_url)
     page = watched.page
     wait_for_runs(page, 1)
@@ -301,9 +307,13 @@ def test_paths_move_while_the_run_computes(base_url, open_instrumented):
     assert streaming[-1]["t"] - streaming[0]["t"] >= 300, "over a visible time"
     heads = [tuple(f["head"]) for f in streaming]
     assert len(set(heads)) >= 5, "the current points move from frame to frame"
-    # Plotly's traces took points over while it streamed (a few times a second at most), and
-    # a canvas drew the rest of each path meanwhile.
-    assert any(f["done"] == 1 and 0 < f["traced"] < full for f in frames)
+    # While it streamed, the contour's figure held none of the new run's points (its canvas drew
+    # them), and the loss plot's traces took points over (a few times a second at most).
+    streamed = [f for f in frames if f["done"] == 1 and f["canvas"] > 0]
+    assert streamed
+    assert {f["traced"] for f in streamed} == {0}
+    full_loss = frames[-1]["lossTraced"]
+    assert any(0 < f["lossTraced"] < full_loss for f in streamed)
     # The contour's and the loss plot's axes stay where they were from the run's start to its
     # end: the legend has its entries from the start, the margins room for the usual ticks (a
     # move would also make Plotly lay the figure out twice).
@@ -432,15 +442,20 @@ def test_the_layer_worker_draws_the_canvases_as_the_page_would(base_url, open_in
         assert len(owners) >= 6, owners
         assert set(owners) == {owner}, owners
         # Streamed, the paths were stroked a frame's points at a time, split wherever the frames
-        # fell (their joins differ by a shade between any two runs): a new size redraws each
-        # canvas whole, the same way every time.
-        page.set_viewport_size({**ALL_ON_SCREEN, "width": ALL_ON_SCREEN["width"] - 200})
-        page.wait_for_timeout(500)
-        page.set_viewport_size(ALL_ON_SCREEN)
+        # fell (their joins differ by a shade between any two runs): a zoom there and back
+        # redraws each canvas whole, the same way every time.
+        page.evaluate(
+            """async () => {
+                const div = document.querySelector("[data-testid=plot-contour]");
+                const ranges = { "xaxis.range": [...div.layout.xaxis.range],
+                    "yaxis.range": [...div.layout.yaxis.range] };
+                await Plotly.relayout(div, { "xaxis.range": [0, 1], "yaxis.range": [0, 1] });
+                await new Promise((resolve) => setTimeout(resolve, 300));
+                await Plotly.relayout(div, ranges);
+            }"""
+        )
         page.wait_for_function(f"() => {CANVAS_POINTS} === {all_points}")
-        # The worker draws after the page's task: a few frames for it to reach the screen.
-        page.wait_for_timeout(500)
-        pictures[owner] = page.get_by_test_id("plot-contour").screenshot()
+        pictures[owner] = settled_picture(page.get_by_test_id("plot-contour"))
         assert watched.errors == []
     difference = picture_difference(page.context.new_page(), pictures["worker"], pictures["page"])
     # Composited by another path (a worker's canvas), a translucent pixel may round a few
@@ -452,6 +467,19 @@ def test_the_layer_worker_draws_the_canvases_as_the_page_would(base_url, open_in
 
 # The most two pictures of the same drawing may differ by, in any channel of any pixel (0-255).
 PIXEL_LEVELS = 8
+
+
+def settled_picture(element, tries: int = 20) -> bytes:
+    """A screenshot of ``element`` once two taken 300 ms apart agree: Plotly's resize and the
+    canvases' redraw (the worker's a frame or more after the page's task) are done."""
+    last = element.screenshot()
+    for _ in range(tries):
+        element.page.wait_for_timeout(300)
+        picture = element.screenshot()
+        if picture == last:
+            return picture
+        last = picture
+    raise AssertionError(f"{element} kept changing for {tries * 0.3:.0f} s")
 
 
 def picture_difference(page, first: bytes, second: bytes) -> dict:

@@ -12,21 +12,15 @@
 // Operation codes, each followed by its arguments (numbers, or the index of a string).
 const SELECT = 1; // canvas id: the canvas the next operations draw on
 const SIZE = 2; // width, height (in device pixels; resets the context, as on a canvas)
-const CLEAR_RECT = 3; // x, y, width, height
-const SET_TRANSFORM = 4; // a, b, c, d, e, f
-const BEGIN_PATH = 5;
+const SET_LINE_DASH = 3; // n, then n lengths
+const FILL_TEXT = 4; // text (string), x, y
+const SET = 5; // property (index in PROPERTIES), value (a number, or a string's index)
 const MOVE_TO = 6; // x, y
 const LINE_TO = 7; // x, y
-const STROKE = 8;
-const FILL = 9;
-const RECT = 10; // x, y, width, height
-const ARC = 11; // x, y, radius, start angle, end angle
-const CLOSE_PATH = 12;
-const SAVE = 13;
-const RESTORE = 14;
-const SET_LINE_DASH = 15; // n, then n lengths
-const FILL_TEXT = 16; // text (string), x, y
-const SET = 17; // property (index in PROPERTIES), value (a number, or a string's index)
+// The context's methods that take a fixed number of numbers: [name, how many], by code from 8.
+const CALLS = [["clearRect", 4], ["setTransform", 6], ["beginPath", 0], ["stroke", 0],
+  ["fill", 0], ["rect", 4], ["arc", 5], ["closePath", 0], ["save", 0], ["restore", 0]];
+const FIRST_CALL = 8;
 
 // The context's properties that the layer sets; only lineWidth is a number.
 const PROPERTIES = ["lineJoin", "lineCap", "strokeStyle", "lineWidth", "fillStyle", "font",
@@ -47,16 +41,14 @@ export class OperationList {
     return this.length === 0;
   }
 
-  reserve(count) {
-    if (this.length + count <= this.numbers.length) return;
-    const grown = new Float64Array(Math.max(this.numbers.length * 2, this.length + count));
-    grown.set(this.numbers.subarray(0, this.length));
-    this.numbers = grown;
-  }
-
-  // Start an operation of `count` numbers (code included) on `canvas`.
+  // Start an operation of `count` numbers (code included) on `canvas`: room for it (and for
+  // selecting the canvas) made.
   begin(canvas, count) {
-    this.reserve(count + 2);
+    if (this.length + count + 2 > this.numbers.length) {
+      const grown = new Float64Array(Math.max(this.numbers.length * 2, this.length + count + 2));
+      grown.set(this.numbers.subarray(0, this.length));
+      this.numbers = grown;
+    }
     if (canvas !== this.canvas) {
       this.numbers[this.length++] = SELECT;
       this.numbers[this.length++] = canvas;
@@ -64,20 +56,16 @@ export class OperationList {
     }
   }
 
-  push1(canvas, code) {
-    this.begin(canvas, 1);
-    this.numbers[this.length++] = code;
-  }
-
-  push3(canvas, code, a, b) {
+  // A point (moveTo, lineTo): the one operation recorded per point, so without an array.
+  pushPoint(canvas, code, x, y) {
     this.begin(canvas, 3);
     const n = this.numbers;
     n[this.length++] = code;
-    n[this.length++] = a;
-    n[this.length++] = b;
+    n[this.length++] = x;
+    n[this.length++] = y;
   }
 
-  pushAll(canvas, code, values) {
+  push(canvas, code, values) {
     this.begin(canvas, 1 + values.length);
     this.numbers[this.length++] = code;
     for (const value of values) this.numbers[this.length++] = value;
@@ -107,7 +95,8 @@ export class OperationList {
 }
 
 // A stand-in for a canvas's 2-D context that records into `list` what is drawn on canvas `id`
-// (`changed` is called at each operation: the owner sends the list on).
+// (`changed` is called at each operation: the owner sends the list on). Its methods and
+// properties are made from CALLS and PROPERTIES below.
 export class RecordingContext {
   constructor(list, id, changed = () => {}) {
     this.list = list;
@@ -116,84 +105,42 @@ export class RecordingContext {
     this.values = {};
   }
 
+  record(code, values) {
+    this.list.push(this.id, code, values);
+    this.changed();
+  }
+
   // Not a context's method: the canvas's size in device pixels (on a canvas, its `width` and
   // `height`), which resets the context's state as they do.
   resize(width, height) {
-    this.list.pushAll(this.id, SIZE, [width, height]);
+    this.record(SIZE, [width, height]);
     this.values = {};
-    this.changed();
-  }
-
-  clearRect(x, y, width, height) {
-    this.list.pushAll(this.id, CLEAR_RECT, [x, y, width, height]);
-    this.changed();
-  }
-
-  setTransform(a, b, c, d, e, f) {
-    this.list.pushAll(this.id, SET_TRANSFORM, [a, b, c, d, e, f]);
-    this.changed();
-  }
-
-  beginPath() {
-    this.list.push1(this.id, BEGIN_PATH);
-    this.changed();
   }
 
   moveTo(x, y) {
-    this.list.push3(this.id, MOVE_TO, x, y);
+    this.list.pushPoint(this.id, MOVE_TO, x, y);
     this.changed();
   }
 
   lineTo(x, y) {
-    this.list.push3(this.id, LINE_TO, x, y);
-    this.changed();
-  }
-
-  stroke() {
-    this.list.push1(this.id, STROKE);
-    this.changed();
-  }
-
-  fill() {
-    this.list.push1(this.id, FILL);
-    this.changed();
-  }
-
-  rect(x, y, width, height) {
-    this.list.pushAll(this.id, RECT, [x, y, width, height]);
-    this.changed();
-  }
-
-  arc(x, y, radius, start, end) {
-    this.list.pushAll(this.id, ARC, [x, y, radius, start, end]);
-    this.changed();
-  }
-
-  closePath() {
-    this.list.push1(this.id, CLOSE_PATH);
-    this.changed();
-  }
-
-  save() {
-    this.list.push1(this.id, SAVE);
-    this.changed();
-  }
-
-  restore() {
-    this.list.push1(this.id, RESTORE);
+    this.list.pushPoint(this.id, LINE_TO, x, y);
     this.changed();
   }
 
   setLineDash(lengths) {
-    this.list.pushAll(this.id, SET_LINE_DASH, [lengths.length, ...lengths]);
-    this.changed();
+    this.record(SET_LINE_DASH, [lengths.length, ...lengths]);
   }
 
   fillText(text, x, y) {
-    this.list.pushAll(this.id, FILL_TEXT, [this.list.string(text), x, y]);
-    this.changed();
+    this.record(FILL_TEXT, [this.list.string(text), x, y]);
   }
 }
+
+CALLS.forEach(([name], k) => {
+  RecordingContext.prototype[name] = function (...args) {
+    this.record(FIRST_CALL + k, args);
+  };
+});
 
 // The properties, recorded when set (and read back as last set).
 PROPERTIES.forEach((name, property) => {
@@ -203,9 +150,7 @@ PROPERTIES.forEach((name, property) => {
     },
     set(value) {
       this.values[name] = value;
-      const recorded = NUMERIC.has(name) ? Number(value) : this.list.string(value);
-      this.list.pushAll(this.id, SET, [property, recorded]);
-      this.changed();
+      this.record(SET, [property, NUMERIC.has(name) ? Number(value) : this.list.string(value)]);
     },
   });
 });
@@ -219,92 +164,39 @@ export function replay({ numbers, strings }, canvasOf) {
   let context = null;
   let i = 0;
   const next = () => numbers[i++];
+  const take = (count) => Array.from({ length: count }, next);
   while (i < numbers.length) {
     const code = next();
-    switch (code) {
-      case SELECT:
-        canvas = canvasOf(next()) ?? null;
-        context = canvas ? canvas.getContext("2d") : null;
-        break;
-      case SIZE: {
-        const width = next();
-        const height = next();
-        if (canvas) {
-          canvas.width = width;
-          canvas.height = height;
-        }
-        break;
+    if (code === MOVE_TO || code === LINE_TO) {
+      const x = next();
+      const y = next();
+      if (code === MOVE_TO) context?.moveTo(x, y);
+      else context?.lineTo(x, y);
+    } else if (code === SELECT) {
+      canvas = canvasOf(next()) ?? null;
+      context = canvas ? canvas.getContext("2d") : null;
+    } else if (code === SIZE) {
+      const [width, height] = take(2);
+      if (canvas) {
+        canvas.width = width;
+        canvas.height = height;
       }
-      case CLEAR_RECT: {
-        const args = [next(), next(), next(), next()];
-        context?.clearRect(...args);
-        break;
-      }
-      case SET_TRANSFORM: {
-        const args = [next(), next(), next(), next(), next(), next()];
-        context?.setTransform(...args);
-        break;
-      }
-      case BEGIN_PATH:
-        context?.beginPath();
-        break;
-      case MOVE_TO: {
-        const x = next();
-        const y = next();
-        context?.moveTo(x, y);
-        break;
-      }
-      case LINE_TO: {
-        const x = next();
-        const y = next();
-        context?.lineTo(x, y);
-        break;
-      }
-      case STROKE:
-        context?.stroke();
-        break;
-      case FILL:
-        context?.fill();
-        break;
-      case RECT: {
-        const args = [next(), next(), next(), next()];
-        context?.rect(...args);
-        break;
-      }
-      case ARC: {
-        const args = [next(), next(), next(), next(), next()];
-        context?.arc(...args);
-        break;
-      }
-      case CLOSE_PATH:
-        context?.closePath();
-        break;
-      case SAVE:
-        context?.save();
-        break;
-      case RESTORE:
-        context?.restore();
-        break;
-      case SET_LINE_DASH: {
-        const lengths = Array.from({ length: next() }, next);
-        context?.setLineDash(lengths);
-        break;
-      }
-      case FILL_TEXT: {
-        const text = strings[next()];
-        const x = next();
-        const y = next();
-        context?.fillText(text, x, y);
-        break;
-      }
-      case SET: {
-        const name = PROPERTIES[next()];
-        const value = next();
-        if (context) context[name] = NUMERIC.has(name) ? value : strings[value];
-        break;
-      }
-      default:
-        throw new Error(`canvas-ops: unknown operation ${code} at ${i - 1}`);
+    } else if (code === SET_LINE_DASH) {
+      const lengths = take(next());
+      context?.setLineDash(lengths);
+    } else if (code === FILL_TEXT) {
+      const [text, x, y] = take(3);
+      context?.fillText(strings[text], x, y);
+    } else if (code === SET) {
+      const name = PROPERTIES[next()];
+      const value = next();
+      if (context) context[name] = NUMERIC.has(name) ? value : strings[value];
+    } else if (CALLS[code - FIRST_CALL]) {
+      const [name, count] = CALLS[code - FIRST_CALL];
+      const args = take(count);
+      context?.[name](...args);
+    } else {
+      throw new Error(`canvas-ops: unknown operation ${code} at ${i - 1}`);
     }
   }
 }

@@ -1378,7 +1378,8 @@ export function stopLive() {
 }
 
 // Rows drawn one trace each: hand Plotly each row's points since the last update of this view
-// (views of the row's columns: no copies, no history re-mapped).
+// (views of the row's columns: no copies, no history re-mapped). The views that follow a stream
+// (liveViews): the contour's canvas draws its paths instead.
 function extendView(name) {
   const div = divs[name];
   if (!div.data) return;
@@ -1389,16 +1390,7 @@ function extendView(name) {
   if (!fresh.length) return;
   const from = (r) => drawn[r] ?? 0;
   const slice = (r, column) => column.subarray(from(r), counts[r]);
-  if (name === "contour") {
-    // Each row's outline and path get the same points.
-    const xs = fresh.map((r) => slice(r, rows[r].x));
-    const ys = fresh.map((r) => slice(r, rows[r].y));
-    const hover = fresh.map((r) => Array.from({ length: counts[r] - from(r) },
-      (_, k) => [rows[r].steps[from(r) + k], rows[r].loss[from(r) + k]]));
-    Plotly.extendTraces(div, { x: [...xs, ...xs], y: [...ys, ...ys],
-      customdata: [...hover, ...hover] },
-    [...fresh.map((r) => r + FIRST_OUTLINE), ...fresh.map((r) => r + firstPath)]);
-  } else if (name === "surface") {
+  if (name === "surface") {
     const parts = fresh.map((r) => surfacePath(rows[r], counts[r], from(r)));
     Plotly.extendTraces(div, { x: parts.map((part) => part.x), y: parts.map((part) => part.y),
       z: parts.map((part) => part.z) }, fresh.map((r) => r + 1));

@@ -53,11 +53,12 @@ function baseLayout() {
 function plotTitle(text) {
   return { text, x: 0.02, font: { size: scaled(TEXT_PX.title) } };
 }
-// The contour's traces, bottom to top: one white outline per row, the rows' paths, end /
-// divergence / refresh markers, the global minima (above the end markers), the start, the
-// gamma highlight and the replay markers (the landscape and its colour bar are pictures).
-// Indices of the first outline and path.
-const FIRST_OUTLINE = 0;
+// The contour's traces, bottom to top: one white outline under every row's path, the rows'
+// paths (the first of each legend group carries its legend entry), end / divergence / refresh
+// markers, the global minima (above the end markers), the start, the gamma highlight and the
+// replay markers (the landscape and its colour bar are pictures). Indices of the outline and
+// the first path.
+const OUTLINE_TRACE = 0;
 let firstPath = 0;
 let startTrace = -1;
 // Legend groups of rows start with this (other legend entries are Plotly's to toggle).
@@ -428,41 +429,21 @@ function legendGroup(row) {
   return `${GROUP_PREFIX}${look.groupKey(row)}`;
 }
 
-// A white line under each path, wider than it: the path keeps its contrast on dark and light
-// parts of the landscape alike.
-function outlineTrace(row, index) {
-  return {
-    type: "scatter", mode: "lines", name: `${look.name(row)} outline`, uid: `outline-${index}`,
-    meta: { role: "outline", row: index },
-    legendgroup: legendGroup(row), showlegend: false, visible: shown(row),
-    x: row.x, y: row.y, customdata: hoverData(row), hoverinfo: "skip",
-    ...outlineLook(),
-  };
-}
-
+// A row's path, with the legend entry of its group when it is the group's first. A path with no
+// points yet holds one gap: Plotly lists no trace without points, and an entry that came only
+// when the points did would move the legend's margin (the plot jumping by the legend's height).
 function pathTrace(row, index) {
+  const empty = row.x.length === 0;
   return {
     type: "scatter", mode: "lines", name: look.name(row), uid: `path-${index}`,
     meta: { role: "path", row: index },
-    legendgroup: legendGroup(row), showlegend: false,
+    legendgroup: legendGroup(row), showlegend: look.firstOfGroup(row) && inLegend(row),
     visible: shown(row) ? true : "legendonly",
-    x: row.x, y: row.y, customdata: hoverData(row),
+    x: empty ? [null] : row.x, y: empty ? [null] : row.y,
+    customdata: empty ? [null] : hoverData(row),
     ...pathLook(row),
     hovertemplate: `<b>${look.name(row)}</b><br>step %{customdata[0]}<br>`
       + "x %{x:.4g}, y %{y:.4g}<br>loss %{customdata[1]:.4g}<extra></extra>",
-  };
-}
-
-// A group's legend entry, from a trace of its own that holds one gap: Plotly lists no trace
-// without points, so the entries of paths that have none yet (a run just begun) came only at
-// the finish, which moved the legend's margin and made Plotly lay the figure out twice there,
-// the plot jumping by the legend's height.
-function legendTrace(row) {
-  return {
-    type: "scatter", mode: "lines", name: look.name(row), uid: `legend-${row.row}`,
-    meta: { role: "legend" }, legendgroup: legendGroup(row), showlegend: true,
-    visible: shown(row) ? true : "legendonly", x: [null], y: [null], hoverinfo: "skip",
-    ...pathLook(row),
   };
 }
 
@@ -888,11 +869,13 @@ function groupHoverTrace(group) {
     meta: { role: "hover", row: group.row, rows: group.rows } };
 }
 
-// The white line under every shown row's path, one trace for all ("many" figures).
-function joinedOutlineTrace(rows, counts) {
+// The white line under every shown row's path, wider than the paths, one trace for all: the
+// paths keep their contrast on dark and light parts of the landscape alike. `rowStride`: the
+// paths' own ("many" figures thin them; rows drawn one trace each are drawn whole).
+function joinedOutlineTrace(rows, counts, rowStride = stride) {
   const picked = rows.flatMap((row, i) => (shown(row) ? [i] : []));
   const [x, y] = joinRows([picked.map((i) => rows[i].x), picked.map((i) => rows[i].y)],
-    picked.map((i) => counts[i]), stride);
+    picked.map((i) => counts[i]), rowStride);
   return {
     type: manyType(), mode: "lines", name: "outline", uid: "outline-all",
     meta: { role: "outline", rows: picked.map((i) => rows[i].row) },
@@ -992,11 +975,10 @@ function contourTraces(rows, counts, withPaths) {
       data.push(...joinedGroups(rows, counts, stride).map(groupHoverTrace));
     }
   } else {
-    const cut = rows.map((row, i) => cutRow(row, counts[i]));
-    data.push(...cut.map(outlineTrace));
+    // One outline for all rows: a trace costs Plotly about a millisecond of every redraw.
+    data.push(joinedOutlineTrace(rows, counts, 1));
     firstPathIndex = data.length;
-    data.push(...cut.map(pathTrace));
-    data.push(...rows.filter((row) => look.firstOfGroup(row) && inLegend(row)).map(legendTrace));
+    data.push(...rows.map((row, i) => pathTrace(cutRow(row, counts[i]), i)));
   }
   // End markers: every replayed step of rows drawn one trace each; the whole run otherwise
   // (in a replay of "many" rows the canvas marks the ends reached).
@@ -1006,7 +988,7 @@ function contourTraces(rows, counts, withPaths) {
     endIndex = data.length;
     data.push(...contourMarkers(shownRows, shownRows.filter(endedInView)));
   } else {
-    // The refreshes' legend entry from the start, as the groups' (legendTrace).
+    // The refreshes' legend entry from the start, as the groups' (pathTrace).
     const refreshing = rows.find((row) => shown(row) && look.refreshes(row));
     if (refreshing) data.push(refreshLegendTrace(look.color(refreshing)));
   }
@@ -1592,13 +1574,14 @@ function restyleContourStep() {
   if (!div.data || replayTrace < 0) return;
   const rows = run.rows;
   const counts = viewCounts(rows);
-  const xs = rows.map((row, i) => row.x.subarray(0, counts[i]));
-  const ys = rows.map((row, i) => row.y.subarray(0, counts[i]));
+  const column = (row, name, i) => (counts[i] ? row[name].subarray(0, counts[i]) : [null]);
+  const xs = rows.map((row, i) => column(row, "x", i));
+  const ys = rows.map((row, i) => column(row, "y", i));
+  const outline = joinedOutlineTrace(rows, counts, 1);
   const marker = replayMarkerTrace(rows, counts);
-  const indices = [...rows.map((_, i) => FIRST_OUTLINE + i), ...rows.map((_, i) => firstPath + i),
-    replayTrace];
-  const skip = () => rows.flatMap(() => [undefined, undefined]);
-  const update = { x: [...xs, ...xs, marker.x], y: [...ys, ...ys, marker.y],
+  const indices = [OUTLINE_TRACE, ...rows.map((_, i) => firstPath + i), replayTrace];
+  const skip = () => [undefined, ...rows.map(() => undefined)];
+  const update = { x: [outline.x, ...xs, marker.x], y: [outline.y, ...ys, marker.y],
     "marker.color": [...skip(), marker.marker.color], customdata: [...skip(), undefined],
     text: [...skip(), undefined] };
   if (endTrace >= 0) {

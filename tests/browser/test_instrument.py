@@ -33,7 +33,7 @@ def traces(page, plot: str) -> list[dict]:
             index, name: t.name ?? null, type: t.type, group: t.legendgroup ?? null,
             visible: t.visible ?? true, role: t.meta?.role ?? null,
             color: t.line?.color ?? null, width: t.line?.width ?? null,
-            points: t.x ? t.x.length : 0}))""",
+            points: t.x ? t.x.length : 0, legend: t.showlegend ?? true}))""",
         plot,
     )
 
@@ -113,14 +113,18 @@ def test_contour_layers_scales_and_the_loss_floor(base_url, open_page, screensho
     # The global minimum is drawn above the end markers, the start above every path.
     assert names.index("global minimum") > names.index("end")
     assert names.index("start") > max(t["index"] for t in contour if t["role"] == "path")
-    # Each path has a white outline under it, wider than the path.
-    outlines = {t["name"].removesuffix(" outline"): t for t in contour if t["role"] == "outline"}
-    for path in (t for t in contour if t["role"] == "path"):
-        outline = outlines[path["name"]]
+    # Every path has a white outline under it, wider than the path: one trace for all of
+    # them, each path's points and a gap.
+    [outline] = [t for t in contour if t["role"] == "outline"]
+    contour_paths = [t for t in contour if t["role"] == "path"]
+    assert outline["color"] == "#ffffff"
+    assert outline["points"] == sum(path["points"] + 1 for path in contour_paths)
+    for path in contour_paths:
         assert outline["index"] < path["index"]
-        assert outline["color"] == "#ffffff"
         assert outline["width"] > path["width"]
-        assert outline["points"] == path["points"]
+    # The legend lists each series once, from its path.
+    assert [t["name"] for t in contour_paths if t["legend"]] == [p["name"] for p in contour_paths]
+    assert not [t for t in contour if t["legend"] and t["role"] not in ("path", None)]
     # A colour bar names the landscape's shading.
     landscapes = httpx.get(f"{base_url}/api/landscapes").json()
     rosenbrock = next(entry for entry in landscapes if entry["id"] == "rosenbrock")
@@ -197,9 +201,9 @@ def test_a_legend_click_hides_a_series_in_every_view(base_url, open_page):
     others = {t["group"] for t in paths(page)} - {adam}
     assert len(others) == 2
     before = hidden_in_every_view(page, adam)
-    # Every view has Adam's traces: paths and outlines per seed and a legend entry, 3-D paths,
-    # band and median.
-    assert len(before["plot-contour"]) == 2 * seeds + 1
+    # Every view has Adam's traces: contour and 3-D paths per seed (the first with the legend
+    # entry; one outline under every path), band and median.
+    assert len(before["plot-contour"]) == seeds
     assert len(before["plot-surface"]) == seeds
     assert len(before["plot-loss"]) == 3
     assert len(before["plot-distance"]) == 3
@@ -223,9 +227,13 @@ def test_a_legend_click_hides_a_series_in_every_view(base_url, open_page):
     def check_hidden():
         views = hidden_in_every_view(page, adam)
         contour = [t for t in traces(page, "plot-contour") if t["group"] == adam]
-        greyed = [t["visible"] for t in contour if t["role"] in ("path", "legend")]
-        assert greyed == ["legendonly"] * (seeds + 1)
-        assert all(t["visible"] is False for t in contour if t["role"] == "outline")
+        greyed = [t["visible"] for t in contour if t["role"] == "path"]
+        assert greyed == ["legendonly"] * seeds
+        # The outline under the paths leaves Adam's rows out: it holds the others' points.
+        everything = traces(page, "plot-contour")
+        [outline] = [t for t in everything if t["role"] == "outline"]
+        kept = [t for t in everything if t["role"] == "path" and t["group"] != adam]
+        assert outline["points"] == sum(t["points"] + 1 for t in kept)
         for plot in ("plot-surface", "plot-loss", "plot-distance"):
             assert views[plot], plot
             assert all(v is False for v in views[plot]), (plot, views[plot])

@@ -26,8 +26,8 @@ COLUMNS = ("steps", "x", "y", "loss", "grad_norm")
 # every point (above, it thins what Plotly gets), which this test compares.
 STREAMED_STEPS = 4900
 # Wraps Plotly.extendTraces to record, per call, the plot, the rows whose traces it extended (a
-# contour path's meta.row, whose white outline gets the same points; on the loss and distance
-# plots, row r's line is trace r), the inserted x and y, and their array types.
+# contour path's meta.row; on the loss and distance plots, row r's line is trace r), the
+# inserted x and y, and their array types.
 RECORD_EXTENDS = """() => {
     window.__extends = [];
     const extend = Plotly.extendTraces;
@@ -70,12 +70,12 @@ def contour_trace(page, name: str) -> dict:
 
 def path_traces(page, plot: str) -> list[dict]:
     """The contour's trajectory traces (or a metric plot's lines), as Plotly holds them: not the
-    white outlines under the contour's paths, its legend entries nor the gamma highlight."""
+    white outline under the contour's paths nor the gamma highlight."""
     return page.evaluate(
         """plot => document.querySelector(`[data-testid=${plot}]`).data
             .filter(t => t.mode === "lines" && !t.name.startsWith("highlight")
                          && t.name !== "highlighted"
-                         && !["outline", "legend"].includes(t.meta?.role))
+                         && t.meta?.role !== "outline")
             .map(t => ({name: t.name, x: Array.from(t.x), y: Array.from(t.y),
                         fill: t.fill ?? null}))""",
         plot,
@@ -149,15 +149,12 @@ def test_runs_ask_for_typed_columns_and_draw_the_servers_numbers(base_url, open_
     assert [path["x"] for path in path_traces(page, "plot-distance")] == [
         row["steps"] for row in expected
     ]
-    # Typed arrays all the way to Plotly (the paths and their outlines).
-    assert (
-        page.evaluate(
-            """() => document.querySelector("[data-testid=plot-contour]").data
+    # Typed arrays all the way to Plotly (the paths and the outline under them).
+    assert page.evaluate(
+        """() => document.querySelector("[data-testid=plot-contour]").data
             .filter(t => ["path", "outline"].includes(t.meta?.role))
             .map(t => [t.x.constructor.name, t.y.constructor.name])"""
-        )
-        == [["Float64Array", "Float64Array"]] * 4
-    )
+    ) == [["Float64Array", "Float64Array"]] * (1 + len(expected))
     # While streaming, the loss plot took the points since its last update, and only those:
     # in order, with no point twice, they are a stretch of the server's steps and losses from
     # where its figure (drawn as the run began) left off (Rosenbrock's minimum is 0: the plot
@@ -421,6 +418,11 @@ def test_scrubber_and_play_replay_a_finished_run(base_url, open_page, screenshot
     next_frame(page)
     cut = [len(trace["x"]) for trace in path_traces(page, "plot-contour")]
     assert cut == [101] * len(full)  # points of steps 0..100
+    outline = page.evaluate(
+        """() => document.querySelector("[data-testid=plot-contour]").data
+            .find(t => t.meta?.role === "outline").x.length"""
+    )
+    assert outline == sum(n + 1 for n in cut)  # the outline is cut with the paths
     assert page.get_by_test_id("scrubber-step").text_content() == f"step 100 of {steps}"
     marker_count = page.evaluate(
         """() => document.querySelector("[data-testid=plot-contour]").data

@@ -23,7 +23,7 @@ import { rowsFromResult } from "./run-data.js";
 import { seedList, sweepList, tuningProgressText } from "./run-kinds.js";
 import { measureTextScale } from "./text-scale.js";
 import { showTuning } from "./tune.js";
-import { displayLoss, lossAxisTitle } from "./view.js";
+import { AXIS_TEMPLATE, displayLoss, lossAxisTitle } from "./view.js";
 
 // Where a cell has no value: darker than any colour of the scales (engine/render's grey too).
 const NO_VALUE_GREY = "#9e9e9e";
@@ -448,7 +448,7 @@ function figureLayout(pictures) {
     height, margin: Object.fromEntries(Object.entries(MARGIN).map(([k, v]) => [k, px(v)])),
     showlegend: false, plot_bgcolor: NO_VALUE_GREY, paper_bgcolor: "rgba(0,0,0,0)",
     font: { size: px(12) }, annotations: [], images: [],
-    hovermode: "closest", uirevision: shown.spec,
+    hovermode: "closest", uirevision: shown.spec, template: AXIS_TEMPLATE,
   };
   pictures.forEach((picture, k) => {
     const [xName, yName] = axisNames(k);

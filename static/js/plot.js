@@ -19,7 +19,7 @@ import {
   COLUMNS, distancesToNearest, hasEnded, mapColumn, refreshIndices, seedBand,
 } from "./run-data.js";
 import {
-  clipPathToBox, DISTANCE_AXIS_TITLE, displayLoss, floorDistances, isolateGroup,
+  AXIS_TEMPLATE, clipPathToBox, DISTANCE_AXIS_TITLE, displayLoss, floorDistances, isolateGroup,
   lossAxisTitle as lossTitle, roundToResolution, seriesSignature, shadingTitle, surfaceAspect,
   surfaceBox, toggleGroup,
 } from "./view.js";
@@ -47,6 +47,7 @@ function baseLayout() {
     plot_bgcolor: "#ffffff",
     hoverlabel: { font: { family: FONT.family, size: scaled(TEXT_PX.hover) } },
     hovermode: "closest",
+    template: AXIS_TEMPLATE,
   };
 }
 

@@ -311,9 +311,12 @@ function contourMargin() {
 }
 
 // The landscape's colour bar as a layout image, painted when the landscape, the plot's height
-// or the text size changed. Its height is the plot's as last laid out (or as it will be, before
-// the first layout); "contain" keeps its shape if that moves a little.
-function landscapeBarImage() {
+// or the text size changed: by settle(), once the views have drawn their figures (painting it
+// took 5-15 ms of a new landscape's contour figure beside the server). A figure drawn before
+// then goes without the bar, which takes its place by a relayout. Its height is the plot's as
+// last laid out (or as it will be, before the first layout); "contain" keeps its shape if that
+// moves a little. Null while the bar for the plot as it is now is not painted yet.
+function landscapeBarImage({ paint = false } = {}) {
   const div = divs.contour;
   const margin = contourMargin();
   const size = div._fullLayout?._size;
@@ -323,6 +326,10 @@ function landscapeBarImage() {
   const [low, high] = scene.zRange;
   const key = [scene.revision, low, high, scene.surface.log, height, textScale].join();
   if (landscapeBar?.key !== key) {
+    if (!paint) {
+      barWanted = true;
+      return null;
+    }
     const title = shadingTitle(scene.surface.log);
     const top = high > low ? high : low + 1;
     // Numbers as Plotly writes them on the axes (a true minus sign).
@@ -346,6 +353,8 @@ function landscapeBarImage() {
 // painting beside their layout, on two cores, made a 20-30 ms layout a 50-100 ms task; the
 // picture then takes its place by a relayout of 1-2 ms.
 let pictureWanted = null;
+// Whether a figure went without the colour bar (landscapeBarImage).
+let barWanted = false;
 
 // The landscape's picture: about as many pixels as the contour's axes have device pixels
 // (more would only cost the worker time; a zoom shows the grid's 120 points a side anyway).
@@ -380,11 +389,12 @@ function requestLandscapeImage(forScene) {
 
 function contourImages() {
   const bar = landscapeBarImage();
-  if (!scene.image) return [bar];
+  const images = bar ? [bar] : [];
+  if (!scene.image) return images;
   const box = gridBox();
   return [{ source: scene.image, xref: "x", yref: "y", x: box.x[0], y: box.y[1],
     sizex: box.x[1] - box.x[0], sizey: box.y[1] - box.y[0], xanchor: "left", yanchor: "top",
-    sizing: "stretch", layer: "below", name: "landscape" }, bar];
+    sizing: "stretch", layer: "below", name: "landscape" }, ...images];
 }
 
 // The global minima and the start: drawn above every path and end marker.
@@ -817,22 +827,30 @@ function groupsOf(rows) {
   return [...groups.values()];
 }
 
+// The columns a group's stand-in row can join: a row's own, and its loss and distance as the
+// plots show them.
+const GROUP_COLUMNS = {
+  steps: (row) => row.steps, x: (row) => row.x, y: (row) => row.y, loss: (row) => row.loss,
+  lossShown: (row) => derived(row).loss, distance: (row) => derived(row).distance,
+};
+// What each view draws of a group.
+const PATH_COLUMNS = ["steps", "x", "y"];
+const SURFACE_COLUMNS = ["x", "y", "loss"];
+
 // One stand-in row per group for "many" figures: its first row's identity, and its rows' points
-// (each cut at counts[i], every `every`-th kept) joined with gaps. `rows` lists the rows.
-function joinedGroups(rows, counts, every) {
+// (each cut at counts[i], every `every`-th kept) joined with gaps, in the columns `names`
+// (GROUP_COLUMNS; the others are null). Only what the figure draws: the contour's paths at a
+// long run's start need no loss nor distance, which take a pass over every point received.
+function joinedGroups(rows, counts, every, names) {
+  const wanted = scene.info.global_minima.length > 0 ? names
+    : names.filter((name) => name !== "distance");
   return groupsOf(rows).map((members) => {
-    const first = rows[members[0]];
-    const pick = (fn) => members.map((i) => fn(rows[i]));
-    const minima = scene.info.global_minima.length > 0;
-    const [steps, x, y, loss, lossShown, distance] = joinRows([
-      pick((row) => row.steps), pick((row) => row.x), pick((row) => row.y),
-      pick((row) => row.loss), pick((row) => derived(row).loss),
-      ...(minima ? [pick((row) => derived(row).distance)] : []),
-    ], members.map((i) => counts[i]), every);
-    const group = { ...first, rows: members.map((i) => rows[i].row), steps, x, y, loss, lossShown,
-      distance: distance ?? null, result: null };
-    delete group.grad_norm;
+    const joined = joinRows(wanted.map((name) => members.map((i) => GROUP_COLUMNS[name](rows[i]))),
+      members.map((i) => counts[i]), every);
+    const group = { ...rows[members[0]], rows: members.map((i) => rows[i].row), result: null };
     delete group.source;
+    for (const name of [...COLUMNS, ...Object.keys(GROUP_COLUMNS)]) group[name] = null;
+    wanted.forEach((name, k) => { group[name] = joined[k]; });
     return group;
   });
 }
@@ -971,9 +989,9 @@ function contourTraces(rows, counts, withPaths) {
     const held = withPaths ? counts : counts.map(() => 0);
     data.push(joinedOutlineTrace(rows, held));
     firstPathIndex = data.length;
-    data.push(...joinedGroups(rows, held, stride).map(groupPathTrace));
+    data.push(...joinedGroups(rows, held, stride, PATH_COLUMNS).map(groupPathTrace));
     if (!withPaths && wholeRunShown()) {
-      data.push(...joinedGroups(rows, counts, stride).map(groupHoverTrace));
+      data.push(...joinedGroups(rows, counts, stride, PATH_COLUMNS).map(groupHoverTrace));
     }
   } else {
     // One outline for all rows: a trace costs Plotly about a millisecond of every redraw.
@@ -1035,6 +1053,7 @@ function drawMetric(name) {
     : metricLayout("Distance to the nearest minimum", DISTANCE_AXIS_TITLE, true);
   const values = (row) => (isLoss ? derived(row).loss : derived(row).distance);
   const groupValues = (group) => (isLoss ? group.lossShown : group.distance);
+  const metricColumns = ["steps", isLoss ? "lossShown" : "distance"];
   let data = [];
   holdsRows[name] = true;
   if (!isLoss && !scene.info.global_minima.length) {
@@ -1051,13 +1070,13 @@ function drawMetric(name) {
     const longest = Math.max(...counts);
     const bandEvery = displayStride(3 * groupsOf(rows).length, longest, BAND_POINTS);
     data = look.seeds > 1 ? metricTraces(rows, values, unit, bandEvery)
-      : metricTraces(joinedGroups(rows, counts, stride), groupValues, unit)
+      : metricTraces(joinedGroups(rows, counts, stride, metricColumns), groupValues, unit)
         .map((trace) => ({ ...trace, type: manyType() }));
   } else {
     // The canvas draws the streaming rows: the axes hold the whole run's steps and the values
     // seen so far (keepLiveRange widens them).
     holdsRows[name] = false;
-    data = metricTraces(joinedGroups(rows, rows.map(() => 0), 1), groupValues, unit)
+    data = metricTraces(joinedGroups(rows, rows.map(() => 0), 1, metricColumns), groupValues, unit)
       .map((trace) => ({ ...trace, type: manyType() }));
     layout.xaxis.range = [0, run?.meta.steps ?? 1];
     layout.xaxis.autorange = false;
@@ -1082,7 +1101,7 @@ function drawSurface() {
   // "Many" rows reach the 3-D view once the run is done (a 3-D redraw per frame would freeze
   // the page), and so do all rows where the 3-D view does not follow the stream (liveViews).
   const held = !liveViews().includes("surface") && view.live ? counts.map(() => 0) : counts;
-  const display = many ? joinedGroups(rows, held, surfaceStride)
+  const display = many ? joinedGroups(rows, held, surfaceStride, SURFACE_COLUMNS)
     : rows.map((row, i) => cutRow(row, held[i]));
   const surface = surfaceFigure(display);
   surfaceMarker = surface.data.length;
@@ -1185,6 +1204,11 @@ const taskChannel = new MessageChannel();
 const taskQueue = [];
 taskChannel.port1.onmessage = () => taskQueue.shift()?.();
 
+function runInTask(work) {
+  taskQueue.push(work);
+  taskChannel.port2.postMessage(null);
+}
+
 // Whether view `name` is on the page, not in a part of it that is hidden (the trajectories'
 // views while a map or phase diagram shows, the 2-D view while the Networks view does), and,
 // for the 3-D view, on screen (watchScreen), as the observers last said (frameWork checks a
@@ -1228,7 +1252,7 @@ function frameWork(now) {
     else settle();
     return;
   }
-  taskQueue.push(() => {
+  runInTask(() => {
     try {
       for (const name of chosen) {
         // The observer speaks once a frame is laid out: a part hidden since (a map shown) is
@@ -1242,7 +1266,6 @@ function frameWork(now) {
       else settle();
     }
   });
-  taskChannel.port2.postMessage(null);
 }
 
 // Whole figures one per task, the contour first; step updates one per task, in turn, while a
@@ -1295,6 +1318,19 @@ function settle() {
   if (pictureWanted) {
     requestLandscapeImage(pictureWanted);
     pictureWanted = null;
+  }
+  if (barWanted && scene && divs?.contour.data) {
+    // In a task of its own (the last figure's may have been long already); settled after it.
+    barWanted = false;
+    runInTask(() => {
+      if (pending.get("contour") !== "figure") {
+        landscapeBarImage({ paint: true });
+        Plotly.relayout(divs.contour, { images: contourImages() });
+      }
+      if (workOnPage()) requestWork();
+      else settle();
+    });
+    return;
   }
   const waiters = settleWaiters;
   settleWaiters = [];
@@ -1605,7 +1641,7 @@ function restyleSurfaceStep() {
   if (!div.data || surfaceMarker < 0) return;
   const rows = run.rows;
   const counts = viewCounts(rows);
-  const display = many ? joinedGroups(rows, counts, surfaceStride)
+  const display = many ? joinedGroups(rows, counts, surfaceStride, SURFACE_COLUMNS)
     : rows.map((row, i) => cutRow(row, counts[i]));
   const paths = display.map((row) => surfacePath(row));
   const marker = surfaceMarkerTrace(rows, counts);

@@ -896,7 +896,8 @@ function joinedOutlineTrace(rows, counts, rowStride = stride) {
   const [x, y] = joinRows([picked.map((i) => rows[i].x), picked.map((i) => rows[i].y)],
     picked.map((i) => counts[i]), rowStride);
   return {
-    type: manyType(), mode: "lines", name: "outline", uid: "outline-all",
+    // The paths' own kind: WebGL where "many" paths use it, SVG under SVG paths.
+    type: many ? manyType() : "scatter", mode: "lines", name: "outline", uid: "outline-all",
     meta: { role: "outline", rows: picked.map((i) => rows[i].row) },
     showlegend: false, hoverinfo: "skip", x, y, ...outlineLook(),
   };

@@ -122,6 +122,7 @@ def test_contour_layers_scales_and_the_loss_floor(base_url, open_page, screensho
     for path in contour_paths:
         assert outline["index"] < path["index"]
         assert outline["width"] > path["width"]
+        assert outline["type"] == path["type"]  # no WebGL layer under SVG paths
     # The legend lists each series once, from its path.
     assert [t["name"] for t in contour_paths if t["legend"]] == [p["name"] for p in contour_paths]
     assert not [t for t in contour if t["legend"] and t["role"] not in ("path", None)]

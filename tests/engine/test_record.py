@@ -203,3 +203,64 @@ def test_each_input_is_parsed_and_validated_once_per_run(monkeypatch):
     run_to_result(run)
     assert parses == ["x**2 + 3*y**2"]
     assert len(validations) == 4
+
+
+def test_whole_results_not_like_the_engines_are_written_as_each_row_alone(monkeypatch):
+    """``dump_result_pieces`` writes a typed result's rows from one pattern when they are
+    alike (the engine's always are). Rows that are not (other keys, other kinds of values,
+    columns that are not rows of one matrix in the wire's dtype, a non-finite number) come
+    out as the general writer makes them, or the error names the row."""
+    from engine.record import _Writer, dump_result_pieces
+
+    alone = []  # the rows written one at a time
+    one_row = _Writer.typed_row
+    monkeypatch.setattr(
+        _Writer,
+        "typed_row",
+        lambda self, row, where: alone.append(where[-1]) or one_row(self, row, where),
+    )
+
+    def written(rows):
+        alone.clear()
+        result = {"run": "r%s", "series": rows}
+        pieces = b"".join(dump_result_pieces(result, "typed"))
+        assert pieces == dumps(result, "typed")
+        return json.loads(pieces)["series"]
+
+    matrix = np.arange(24.0).reshape(4, 6) / 7
+    steps = np.arange(6)
+    hparams = {"lr": 0.1, "betas": [0.9, 0.999]}
+
+    def row(i, **changes):
+        entry = {"row": i, "label": "lr 50%", "hparams": hparams, "start": [0.5, -i / 3],
+                 "steps": steps, "x": matrix[i], "final_loss": i / 9, "hit": None,
+                 "50% done": True}  # fmt: skip
+        entry.update(changes)
+        return entry
+
+    alike = written([row(i) for i in range(3)])
+    assert alone == []  # all from the pattern
+    assert [decoded(r["x"]) for r in alike] == matrix[:3].tolist()
+    assert alike[2]["50% done"] is True
+    assert alike[1]["start"] == [0.5, -1 / 3]
+    strided = matrix[:, ::2]  # rows of a matrix, but not contiguous
+    assert [decoded(r["x"]) for r in written([row(i, x=strided[i]) for i in range(3)])] == (
+        strided[:3].tolist()
+    )
+    assert alone == [0, 1, 2]
+    floats32 = matrix.astype(np.float32)
+    assert written([row(i, x=floats32[i]) for i in range(3)])[0]["x"]["dtype"] == "f4"
+    assert alone == []
+    assert written([row(i, steps=np.arange(6)) for i in range(3)])[2]["steps"]["dtype"] == "i4"
+    assert "label" not in written([row(0), {k: v for k, v in row(1).items() if k != "label"}])[1]
+    assert written([row(0), row(1, hit=3), row(2, hit=2.5)])[2]["hit"] == 2.5
+    assert alone == []
+    matrix[3, 0] = float("nan")  # in no row written
+    written([row(i) for i in range(3)])
+    with pytest.raises(NonFiniteError, match=r"\$\.series\.2\.final_loss"):
+        b"".join(
+            dump_result_pieces({"series": [row(0), row(1), row(2, final_loss=np.inf)]}, "typed")
+        )
+    matrix[1, 2] = float("nan")
+    with pytest.raises(NonFiniteError, match=r"\$\.series\.1\.x"):
+        b"".join(dump_result_pieces({"series": [row(i) for i in range(3)]}, "typed"))

@@ -20,8 +20,8 @@ import {
 } from "./run-data.js";
 import {
   AXIS_TEMPLATE, clipPathToBox, DISTANCE_AXIS_TITLE, displayLoss, floorDistances, isolateGroup,
-  lossAxisTitle as lossTitle, roundToResolution, seriesSignature, shadingTitle, surfaceAspect,
-  surfaceBox, toggleGroup,
+  lossAxisTitle as lossTitle, roundToResolution, seriesSignature, shadingTitle,
+  shortLossAxisTitle, surfaceAspect, surfaceBox, toggleGroup,
 } from "./view.js";
 
 const FONT = { family: "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", size: 13,
@@ -1730,7 +1730,7 @@ export function drawFanCurve(rows, options) {
 
 function drawFanCurveNow() {
   if (!fanCurve) return;
-  const { rows, options: { param, scale, colorOf, title } } = fanCurve;
+  const { rows, options: { param, scale, colorOf } } = fanCurve;
   fanCurve = null;
   const sorted = [...rows].sort((a, b) => a.hparams[param] - b.hparams[param]);
   const finalValue = (row) => {
@@ -1741,11 +1741,12 @@ function drawFanCurveNow() {
   const layout = {
     ...baseLayout(),
     margin: scaledMargin({ l: 60, r: 12, t: 36, b: 40 }),
-    title: plotTitle(title ?? `Final loss vs ${param}`),
+    // The axis is too short for the loss axis's whole title: the floor goes in the title.
+    title: plotTitle(`Final loss vs ${param}${scene.fStar !== null ? " (floor 10⁻¹⁶)" : ""}`),
     xaxis: { title: { text: param }, zeroline: false, type: scale === "log" ? "log" : "linear",
       exponentformat: "power" },
-    yaxis: { title: { text: lossAxisTitle() }, type: scene.fStar !== null ? "log" : "linear",
-      exponentformat: "power" },
+    yaxis: { title: { text: shortLossAxisTitle(scene.fStar) },
+      type: scene.fStar !== null ? "log" : "linear", exponentformat: "power" },
     showlegend: false,
   };
   const path = fanHighlight?.path;

@@ -20,6 +20,14 @@ export function lossAxisTitle(fStar) {
   return `${fStar === 0 ? "loss" : "loss − f*"} (log scale, floor 10⁻¹⁶)`;
 }
 
+// The same, short enough for a plot a few lines tall (the fan's final-loss curve, about 100
+// px of axis at 1280 x 800, where the long title ran past both ends); its plot's title says
+// where the floor is.
+export function shortLossAxisTitle(fStar) {
+  if (fStar === null) return "loss";
+  return `${fStar === 0 ? "loss" : "loss − f*"} (log)`;
+}
+
 // Defaults for every 2-D axis of the page's figures (a Plotly layout template). Tick labels are
 // drawn as they are: Plotly's default, "hide past div", measures each label's box on every
 // redraw to hide those past the div's edge, a forced page layout per label that cost 5-15 ms of

@@ -5,7 +5,8 @@ import { describe, test } from "node:test";
 
 import {
   DISTANCE_AXIS_TITLE, DISTANCE_FLOOR, displayLoss, floorDistances, isolateGroup, LOSS_FLOOR,
-  lossAxisTitle, roundToResolution, seriesSignature, shadingTitle, toggleGroup,
+  lossAxisTitle, roundToResolution, seriesSignature, shadingTitle, shortLossAxisTitle,
+  toggleGroup,
 } from "../../static/js/view.js";
 
 describe("the loss axis's floor", () => {
@@ -31,6 +32,12 @@ describe("the loss axis's floor", () => {
     assert.match(lossAxisTitle(0), /^loss \(log scale, floor 10⁻¹⁶\)$/);
     assert.match(lossAxisTitle(-1.5), /^loss − f\* \(log scale, floor 10⁻¹⁶\)$/);
     assert.equal(lossAxisTitle(null), "loss");
+  });
+
+  test("a short plot's axis title says log, in at most 15 characters", () => {
+    assert.equal(shortLossAxisTitle(0), "loss (log)");
+    assert.equal(shortLossAxisTitle(-1.5), "loss − f* (log)");
+    assert.equal(shortLossAxisTitle(null), "loss");
   });
 });
 

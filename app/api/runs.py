@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Any
 
 import anyio
+import zstandard
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response, StreamingResponse
@@ -93,38 +94,64 @@ def _whole(plan: RunPlan | NetworkPlan, events) -> dict[str, Any]:
     return collect_result(plan, events)
 
 
-class _Gzip:
-    """A gzip stream written piece by piece: each piece is flushed whole (``Z_SYNC_FLUSH``), so a
-    streamed event reaches the client as soon as it is compressed; level 0 passes bytes through.
+class _Compression:
+    """A run's answer compressed piece by piece, in the encoding the client prefers: zstd, else
+    gzip, else none. Each piece is flushed whole (a zstd block, a zlib ``Z_SYNC_FLUSH``), so a
+    streamed event reaches the client as soon as it is compressed.
 
     Runs compress in their worker thread (Starlette's GZipMiddleware would compress on the event
-    loop, at level 9, and never compresses event streams)."""
+    loop, at level 9, and never compresses event streams). zstd first: on a 4096 x 1000 run's
+    typed stream (205 MB), level 1 takes 0.26 s against gzip level 1's 3.9 s, for 1 % more
+    bytes (131 against 130 MB), and browsers ask for it."""
 
-    def __init__(self, level: int) -> None:
-        self.level = level
-        self._zlib = zlib.compressobj(level, zlib.DEFLATED, 16 + zlib.MAX_WBITS) if level else None
+    def __init__(self, settings: Settings, accept_encoding: str) -> None:
+        accepted = _accepted_codings(accept_encoding)
+        self.name: str | None = None
+        if settings.zstd_level and "zstd" in accepted:
+            self.name = "zstd"
+            self._stream = zstandard.ZstdCompressor(level=settings.zstd_level).compressobj()
+        elif settings.gzip_level and "gzip" in accepted:
+            self.name = "gzip"
+            self._stream = zlib.compressobj(settings.gzip_level, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
 
     @property
     def headers(self) -> dict[str, str]:
-        return {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"} if self._zlib else {}
+        return {"Content-Encoding": self.name, "Vary": "Accept-Encoding"} if self.name else {}
 
     def piece(self, data: bytes) -> bytes:
         """``data`` compressed and flushed: the client can read all of it at once."""
-        if self._zlib is None:
+        if self.name is None:
             return data
-        return self._zlib.compress(data) + self._zlib.flush(zlib.Z_SYNC_FLUSH)
+        flush = zstandard.COMPRESSOBJ_FLUSH_BLOCK if self.name == "zstd" else zlib.Z_SYNC_FLUSH
+        return self._stream.compress(data) + self._stream.flush(flush)
 
     def piece_unflushed(self, data: bytes) -> bytes:
-        """``data`` compressed as far as zlib likes (the rest comes with later pieces)."""
-        return self._zlib.compress(data) if self._zlib else data
+        """``data`` compressed as far as the compressor likes (the rest comes with later
+        pieces)."""
+        return self._stream.compress(data) if self.name else data
 
     def end(self) -> bytes:
-        return self._zlib.flush(zlib.Z_FINISH) if self._zlib else b""
+        if self.name is None:
+            return b""
+        return self._stream.flush() if self.name == "zstd" else self._stream.flush(zlib.Z_FINISH)
 
 
-def _gzip_level(settings: Settings, accept_encoding: str) -> int:
-    accepted = {part.split(";")[0].strip().lower() for part in accept_encoding.split(",")}
-    return settings.gzip_level if "gzip" in accepted else 0
+def _accepted_codings(accept_encoding: str) -> set[str]:
+    """The content codings an ``Accept-Encoding`` header accepts (``q=0`` refuses one)."""
+    accepted = set()
+    for part in accept_encoding.split(","):
+        name, _, parameters = part.partition(";")
+        weight = 1.0
+        for parameter in parameters.split(";"):
+            key, _, value = parameter.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    weight = float(value)
+                except ValueError:
+                    weight = 0.0
+        if weight > 0:
+            accepted.add(name.strip().lower())
+    return accepted
 
 
 def _sse(kind: str, payload: bytes) -> bytes:
@@ -170,15 +197,19 @@ async def create_run(
     """Run every trajectory of ``spec`` in one batched computation, or, with a ``task`` in
     place of the landscape, train every network of it."""
     plan = _plan(spec, settings)
-    gzip = _Gzip(_gzip_level(settings, accept_encoding))
+    compression = _Compression(settings, accept_encoding)
     # The slot is taken before anything is answered, so a full server answers 503 to streams
     # too; it is freed when the run's worker finishes.
     lease = await service.lease()
     if "text/event-stream" in accept:
         return StreamingResponse(
-            _stream(lease, plan, encoding, gzip),
+            _stream(lease, plan, encoding, compression),
             media_type="text/event-stream",
-            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no", **gzip.headers},
+            headers={
+                "Cache-Control": "no-cache",
+                "X-Accel-Buffering": "no",
+                **compression.headers,
+            },
             # Frees the slot of a stream that never started (the client left at once).
             background=BackgroundTask(lease.release),
         )
@@ -188,12 +219,12 @@ async def create_run(
         batch: list[bytes] = []
         size = 0
         for piece in dump_result_pieces(_whole(plan, events), encoding):
-            batch.append(gzip.piece_unflushed(piece))
+            batch.append(compression.piece_unflushed(piece))
             size += len(piece)
             if size >= RESULT_PIECE_BYTES:
                 yield b"".join(batch)
                 batch, size = [], 0
-        yield b"".join(batch) + gzip.end()
+        yield b"".join(batch) + compression.end()
 
     produced = lease.produce(whole_result, disconnected=request.is_disconnected)
     try:
@@ -225,7 +256,7 @@ async def create_run(
     return StreamingResponse(
         body(),
         media_type="application/json",
-        headers=gzip.headers,
+        headers=compression.headers,
         background=BackgroundTask(give_back_freed_memory),
     )
 
@@ -249,7 +280,7 @@ def _error_event(error: Exception) -> dict:
 
 
 async def _stream(
-    lease: Lease, plan: RunPlan | NetworkPlan, encoding: Encoding, gzip: _Gzip
+    lease: Lease, plan: RunPlan | NetworkPlan, encoding: Encoding, compression: _Compression
 ) -> AsyncIterator[bytes]:
     """The run as server-sent events. The worker thread encodes and compresses each event; only
     the small closing bytes are made here, once it has finished. Whatever goes wrong ends the
@@ -257,13 +288,13 @@ async def _stream(
 
     def events(cancel: threading.Event) -> Iterator[bytes]:
         for event in _events(plan, cancel, chunk_seconds=CHUNK_SECONDS):
-            yield gzip.piece(_sse(event.kind, dumps(event.data, encoding)))
+            yield compression.piece(_sse(event.kind, dumps(event.data, encoding)))
 
     try:
         async for piece in lease.produce(events):
             yield piece
     except Exception as error:  # every failure becomes the stream's last event
-        yield gzip.piece(_sse("error", dumps(_error_event(error))))
+        yield compression.piece(_sse("error", dumps(_error_event(error))))
     finally:
         lease.release()
-    yield gzip.end()
+    yield compression.end()

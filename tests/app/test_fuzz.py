@@ -473,7 +473,11 @@ def run_specs(draw: st.DrawFn) -> dict[str, Any]:
 
 REQUEST_HEADERS = st.fixed_dictionaries(
     {"Accept": st.sampled_from(["application/json", "text/event-stream", "*/*"])},
-    optional={"Accept-Encoding": st.sampled_from(["gzip", "identity", "gzip, deflate, br"])},
+    optional={
+        "Accept-Encoding": st.sampled_from(
+            ["gzip", "identity", "gzip, deflate, br", "zstd", "gzip, deflate, br, zstd"]
+        )
+    },
 )
 ENCODINGS = st.fixed_dictionaries({}, optional={"encoding": st.sampled_from(["plain", "typed"])})
 

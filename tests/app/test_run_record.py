@@ -11,6 +11,7 @@ import httpx
 import jsonschema
 import numpy as np
 import pytest
+import zstandard
 
 from tests.app.test_server import sse_events
 
@@ -213,19 +214,43 @@ def test_typed_bytes_are_far_fewer_than_plain_numbers(server):
     assert json.loads(typed)["series"][0]["x"]["dtype"] == "f8"
 
 
+def decompressed(wire: bytes, coding: str) -> bytes:
+    """A whole compressed answer's bytes, checked complete (every event arrived whole)."""
+    if coding == "gzip":
+        return gzip.decompress(wire)
+    reader = zstandard.ZstdDecompressor().decompressobj()
+    text = reader.decompress(wire)
+    assert reader.eof, "the zstd frame is complete"
+    return text
+
+
 @pytest.mark.parametrize("stream", [False, True])
-def test_runs_are_gzipped_for_clients_that_accept_it_and_plain_for_others(server, stream):
+@pytest.mark.parametrize(
+    ("accepted", "coding"),
+    [
+        ("gzip", "gzip"),
+        ("gzip, deflate, br, zstd", "zstd"),
+        ("zstd;q=1, gzip", "zstd"),
+        ("zstd;q=0, gzip", "gzip"),
+        ("ZSTD", "zstd"),
+    ],
+)
+def test_runs_are_compressed_for_clients_that_accept_it_and_plain_for_others(
+    server, stream, accepted, coding
+):
+    """zstd where the client takes it (browsers do), else gzip, else nothing."""
     url, _ = server
-    headers = {**(SSE if stream else {}), "Accept-Encoding": "gzip"}
+    headers = {**(SSE if stream else {}), "Accept-Encoding": accepted}
     params = {"encoding": "typed"}
     with httpx.stream("POST", f"{url}/api/runs", json=RUN, params=params, headers=headers,
                       timeout=60) as response:  # fmt: skip
-        assert response.headers["content-encoding"] == "gzip"
+        assert response.headers["content-encoding"] == coding
+        assert response.headers["vary"] == "Accept-Encoding"
         wire = b"".join(response.iter_raw())
     identity = {**headers, "Accept-Encoding": "identity"}
     plain = httpx.post(f"{url}/api/runs", json=RUN, params=params, headers=identity, timeout=60)
     assert "content-encoding" not in plain.headers
-    text = gzip.decompress(wire)  # a complete gzip stream: every event arrived whole
+    text = decompressed(wire, coding)
     if stream:
         events = list(sse_events(text.decode().splitlines()))
         assert [kind for kind, _ in events][:: len(events) - 1] == ["meta", "done"]
@@ -235,8 +260,34 @@ def test_runs_are_gzipped_for_clients_that_accept_it_and_plain_for_others(server
         assert len(wire) < len(plain.content)
 
 
-def test_a_gzip_level_of_zero_turns_compression_off(serve):
-    url = serve(gzip_level=0)
-    response = httpx.post(f"{url}/api/runs", json=RUN, headers={"Accept-Encoding": "gzip"})
-    assert response.status_code == 200
-    assert "content-encoding" not in response.headers
+def test_streamed_events_arrive_whole_as_they_are_compressed(server):
+    """Each event is flushed: what has arrived decompresses to whole events, the first before
+    the run is done (a zstd block, as a gzip sync flush, ends where the event ends)."""
+    url, _ = server
+    run = {**RUN, "steps": 3000}
+    headers = {**SSE, "Accept-Encoding": "zstd"}
+    reader = zstandard.ZstdDecompressor().decompressobj()
+    with httpx.stream("POST", f"{url}/api/runs", json=run, headers=headers,
+                      timeout=60) as response:  # fmt: skip
+        assert response.headers["content-encoding"] == "zstd"
+        text = b""
+        for raw in response.iter_raw():
+            text += reader.decompress(raw)
+            if text:
+                break
+    assert text.startswith(b"event: meta\ndata: ")
+    assert text.endswith(b"\n\n")
+
+
+@pytest.mark.parametrize(
+    ("levels", "coding"),
+    [({"gzip_level": 0}, "zstd"), ({"zstd_level": 0}, "gzip"),
+     ({"gzip_level": 0, "zstd_level": 0}, None)],
+)  # fmt: skip
+def test_a_level_of_zero_turns_that_compression_off(serve, levels, coding):
+    url = serve(**levels)
+    for accepted in ("gzip, zstd", "gzip"):
+        response = httpx.post(f"{url}/api/runs", json=RUN, headers={"Accept-Encoding": accepted})
+        assert response.status_code == 200
+        expected = coding if coding in accepted.split(", ") else None
+        assert response.headers.get("content-encoding") == expected, accepted

@@ -438,9 +438,7 @@ class _Writer:
             template = None if texts is None else self._row_template(rows, texts, where)
         if template is None:
             for index, row in enumerate(rows):
-                with np.errstate(over="ignore"), collector_paused():
-                    piece = self.typed_row(row, (*where, index))
-                yield piece
+                yield self._typed_row_alone(row, (*where, index))
             return
         pattern, sources = template
         encode = pybase64.b64encode
@@ -449,11 +447,13 @@ class _Writer:
                 values = [encode(source[index]) if column else source[index]
                           for source, column in sources]  # fmt: skip
             except ValueError:  # a row's column is not contiguous: this row the general way
-                with np.errstate(over="ignore"), collector_paused():
-                    piece = self.typed_row(row, (*where, index))
-                yield piece
+                yield self._typed_row_alone(row, (*where, index))
                 continue
             yield pattern % tuple(values)
+
+    def _typed_row_alone(self, row: dict[str, Any], where: tuple) -> bytes:
+        with np.errstate(over="ignore"), collector_paused():
+            return self.typed_row(row, where)
 
     def _row_template(
         self, rows: list[dict[str, Any]], texts: dict[str, list[bytes]], where: tuple
@@ -506,10 +506,7 @@ class _Writer:
             )
         ):
             return None
-        checked = self.checked_bases.get(id(base))
-        if checked is None:  # the entry holds the base: its id is not reused meanwhile
-            checked = self.checked_bases[id(base)] = (base, _all_finite(base))
-        return _TYPED_HEADS[entry[0]] if checked[1] else None
+        return _TYPED_HEADS[entry[0]] if self.base_finite(base) else None
 
     def _scalar_texts(self, rows: list[dict[str, Any]]) -> dict[str, list[bytes]] | None:
         """Per scalar key of ``rows``, each row's value as JSON (None: write row by row). A
@@ -601,13 +598,16 @@ class _Writer:
         """Whether every element of ``column`` is finite. The engine cuts a chunk's columns as
         rows of one matrix per column name: that matrix is checked once, for all its rows."""
         base = column.base
-        if type(base) is np.ndarray and base.dtype == column.dtype:
-            checked = self.checked_bases.get(id(base))
-            if checked is None:  # the entry holds the base: its id is not reused meanwhile
-                checked = self.checked_bases[id(base)] = (base, _all_finite(base))
-            if checked[1]:
-                return True
+        if type(base) is np.ndarray and base.dtype == column.dtype and self.base_finite(base):
+            return True
         return _all_finite(column)
+
+    def base_finite(self, base: np.ndarray) -> bool:
+        """Whether every element of the matrix ``base`` is finite, checked once per writer."""
+        checked = self.checked_bases.get(id(base))
+        if checked is None:  # the entry holds the base: its id is not reused meanwhile
+            checked = self.checked_bases[id(base)] = (base, _all_finite(base))
+        return checked[1]
 
 
 def dumps(data: Any, encoding: Encoding = "plain", where: str = "$") -> bytes:

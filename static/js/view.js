@@ -14,18 +14,21 @@ export function displayLoss(loss, fStar) {
   return gap > LOSS_FLOOR ? gap : LOSS_FLOOR;
 }
 
+// What the loss axis shows: the loss, or its gap to the minimum value f*.
+function lossName(fStar) {
+  return fStar === null || fStar === 0 ? "loss" : "loss − f*";
+}
+
 // The loss axis's title, which says where the floor is.
 export function lossAxisTitle(fStar) {
-  if (fStar === null) return "loss";
-  return `${fStar === 0 ? "loss" : "loss − f*"} (log scale, floor 10⁻¹⁶)`;
+  return fStar === null ? lossName(fStar) : `${lossName(fStar)} (log scale, floor 10⁻¹⁶)`;
 }
 
 // The same, short enough for a plot a few lines tall (the fan's final-loss curve, about 100
 // px of axis at 1280 x 800, where the long title ran past both ends); its plot's title says
 // where the floor is.
 export function shortLossAxisTitle(fStar) {
-  if (fStar === null) return "loss";
-  return `${fStar === 0 ? "loss" : "loss − f*"} (log)`;
+  return fStar === null ? lossName(fStar) : `${lossName(fStar)} (log)`;
 }
 
 // Defaults for every 2-D axis of the page's figures (a Plotly layout template). Tick labels are

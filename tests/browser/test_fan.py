@@ -158,16 +158,10 @@ def test_a_gamma_fan_from_a_custom_anon_card_moves_one_path_without_requests(
     assert page.get_by_test_id("gamma-panel").is_visible()
     # The final-loss curve's axis titles are whole, inside its box (a y title longer than the
     # short axis ran past both ends of the plot).
-    titles = page.evaluate(
-        """() => { const div = document.querySelector('[data-testid=plot-gamma]');
-            const box = (el) => { const r = el.getBoundingClientRect();
-                return {left: r.left, right: r.right, top: r.top, bottom: r.bottom}; };
-            return {div: box(div), x: box(div.querySelector('.xtitle')),
-                    y: box(div.querySelector('.ytitle'))}; }"""
-    )
-    div, slack = titles["div"], 2  # px: a text's box holds its line's spacing
+    curve = "[data-testid=plot-gamma]"
+    div, slack = box_of(page, curve), 2  # px: a text's box holds its line's spacing
     for name in ("x", "y"):
-        title = titles[name]
+        title = box_of(page, f"{curve} .{name}title")
         assert div["top"] - slack <= title["top"] < title["bottom"] <= div["bottom"] + slack, name
         assert div["left"] - slack <= title["left"] < title["right"] <= div["right"] + slack, name
     requests = watched.run_requests()

@@ -298,6 +298,30 @@ def _all_finite(array: np.ndarray) -> bool:
     return math.isfinite(np.add.reduce(array, axis=None)) or bool(np.isfinite(array).all())
 
 
+# Where a pattern's value comes from (see _Writer._template): per-row JSON texts, a list of the
+# rows' columns, or a matrix whose row i is row i's column.
+_TEXTS, _ROWS, _MATRIX = object(), object(), object()
+# Rows a matrix is checked finite for at once, just before they are written: 32 rows of four
+# 1001-point float64 columns (1 MB) stay in the core's cache from the check to the base64.
+_BLOCK_ROWS = 32
+
+
+def _numbers_json(column: np.ndarray) -> bytes:
+    """A float64 column as JSON numbers (the shortest text that reads back to each double)."""
+    return orjson.dumps(column, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
+def _columns_of_dicts(rows: list[dict[str, Any]]) -> dict[str, list[Any]] | None:
+    """``rows``' values a list per key, when every row has the same keys in the same order
+    (else None)."""
+    if not rows:
+        return None
+    keys = tuple(rows[0])
+    if any(tuple(row) != keys for row in rows):
+        return None
+    return {key: [row[key] for row in rows] for key in keys}
+
+
 class _Writer:
     """Prepares values for orjson: every float checked finite and every numpy column, when
     ``typed``, encoded. Written for speed: a whole result has tens of thousands of values.
@@ -421,82 +445,134 @@ class _Writer:
         parts.append(b"}")
         return b"".join(parts)
 
-    def typed_rows(self, rows: list[dict[str, Any]], where: tuple) -> Iterator[bytes]:
-        """Each of ``rows`` as :meth:`typed_row` writes it (the same bytes), written from one
-        pattern for all of them: one row at a time, a whole result's 4096 rows cost 13 µs of
-        Python each, most of it walking and checking each row's scalars and columns.
+    def rows(self, rows: Records | list[dict[str, Any]], where: tuple) -> Iterator[bytes]:
+        """Each of ``rows`` as JSON, one piece per row: the bytes the general writer makes for
+        it (:meth:`prepare`, or :meth:`typed_row`), written from one pattern for all rows. One
+        row at a time, a whole result's 4096 rows cost 13 µs of Python each, most of it
+        walking and checking each row's scalars and columns.
 
-        The pattern holds the keys, each scalar's JSON (checked and written a key at a time
-        for all rows) and the columns every row shares; each row fills in the base64 of its
-        own columns (rows of matrices checked finite once). Rows that are not alike (other
-        keys or kinds of values, a non-finite number, columns not such rows) are written one
-        at a time by :meth:`typed_row`, which names what is wrong."""
+        The pattern holds the keys, what every row shares (the steps, a label, hparams) and a
+        ``%b`` per value a row fills in: its scalars' JSON (checked and written a key at a
+        time for all rows) and its columns' numbers (base64, or JSON numbers). ``rows`` kept
+        as columns (engine/rows.py) hand over their matrices: those are checked finite a block
+        of rows at a time, just before they are written, so each block is read from memory
+        once for both.
+
+        Rows that are not alike (other keys or kinds of values, a non-finite number, columns
+        that are not such rows) are written one at a time, which names what is wrong."""
+        columns = rows.columns() if isinstance(rows, Records) else None
+        if columns is None:
+            if isinstance(rows, Records):
+                rows = rows.tolist()
+            columns = _columns_of_dicts(rows)
         # An overflowing sum only means "check each element"; the preparation makes a list per
         # key (engine/bulk.py).
         with np.errstate(over="ignore"), collector_paused():
-            texts = self._scalar_texts(rows)
-            template = None if texts is None else self._row_template(rows, texts, where)
+            template = None if columns is None else self._template(columns, len(rows), where)
         if template is None:
             for index, row in enumerate(rows):
-                yield self._typed_row_alone(row, (*where, index))
+                yield self._row_alone(row, (*where, index))
             return
         pattern, sources = template
-        encode = pybase64.b64encode
-        for index, row in enumerate(rows):
-            try:
-                values = [encode(source[index]) if column else source[index]
-                          for source, column in sources]  # fmt: skip
-            except ValueError:  # a row's column is not contiguous: this row the general way
-                yield self._typed_row_alone(row, (*where, index))
+        matrices = [values for values, kind in sources if kind is _MATRIX]
+        encode = pybase64.b64encode if self.typed else _numbers_json
+        count = len(rows)
+        for a in range(0, count, _BLOCK_ROWS):
+            b = min(a + _BLOCK_ROWS, count)
+            block = None
+            with np.errstate(over="ignore"):
+                finite = all(_all_finite(matrix[a:b]) for matrix in matrices)
+            if finite:
+                try:
+                    block = [values[a:b] if kind is _TEXTS else list(map(encode, values[a:b]))
+                             for values, kind in sources]  # fmt: skip
+                except (ValueError, TypeError, BufferError):  # a column not contiguous
+                    block = None
+            if block is None:  # these rows the general way, which names what is wrong
+                for index in range(a, b):
+                    yield self._row_alone(rows[index], (*where, index))
                 continue
-            yield pattern % tuple(values)
+            # A piece per row: a block's rows as one piece would be fresh memory each time (a
+            # megabyte is mapped, not reused), a row's is the heap's, still in the cache.
+            for values in zip(*block, strict=True) if block else [()] * (b - a):
+                yield pattern % values
 
-    def _typed_row_alone(self, row: dict[str, Any], where: tuple) -> bytes:
+    def _row_alone(self, row: dict[str, Any], where: tuple) -> bytes:
         with np.errstate(over="ignore"), collector_paused():
-            return self.typed_row(row, where)
+            if self.typed:
+                return self.typed_row(row, where)
+            return orjson.dumps(self.prepare(row, where), option=orjson.OPT_SERIALIZE_NUMPY)
 
-    def _row_template(
-        self, rows: list[dict[str, Any]], texts: dict[str, list[bytes]], where: tuple
-    ) -> tuple[bytes, list[tuple[list, bool]]] | None:
-        """The pattern of :meth:`typed_rows` (bytes for ``%``, a ``%b`` per value a row fills
-        in) and where each such value comes from: a scalar's JSON texts, or a column's arrays
-        (True: base64 of the row's own). None when a column is not written so."""
+    def _template(
+        self, columns: dict[str, Any], count: int, where: tuple
+    ) -> tuple[bytes, list[tuple[Any, object]]] | None:
+        """The pattern of :meth:`rows` (bytes for ``%``, a ``%b`` per value a row fills in) and
+        where each such value comes from: per-row JSON texts, a list of the rows' columns
+        (rows of one matrix, checked finite), or a matrix whose row ``i`` is row ``i``'s
+        column (checked a block at a time). None when the rows are not written so."""
+        if not count or not columns:
+            return None
         pattern = []
-        sources: list[tuple[list, bool]] = []
-        for position, key in enumerate(rows[0]):
+        sources: list[tuple[Any, object]] = []
+        for position, (key, values) in enumerate(columns.items()):
             pattern.append(_literal((b"," if position else b"{") + self._key(key)))
-            written = texts.get(key)
-            if written is not None:
-                pattern.append(b"%b")
-                sources.append((written, False))
+            if type(values) is np.ndarray:  # a matrix, a row per row
+                ends = self._matrix_ends(values, count)
+                if ends is None:
+                    return None
+                pattern += (ends[0], b"%b", ends[1])
+                sources.append((values, _MATRIX))
                 continue
-            values = [row[key] for row in rows]
-            first = values[0]
-            if all(value is first for value in values):  # the steps that every row shares
-                pattern.append(_literal(b"".join(self.encoded(first, (*where, 0), key))))
-                continue
-            head = self._matrix_rows_head(values)
-            if head is None:
+            if len(values) != count:
                 return None
-            pattern += (head, b"%b", b'"}')
-            sources.append((values, True))
+            kinds = set(map(type, values))
+            if kinds == {np.ndarray}:
+                first = values[0]
+                if all(value is first for value in values):  # the steps that every row shares
+                    pattern.append(_literal(self._column_text(first, (*where, 0), key)))
+                    continue
+                ends = self._rows_ends(values)
+                if ends is None:
+                    return None
+                pattern += (ends[0], b"%b", ends[1])
+                sources.append((values, _ROWS))
+                continue
+            texts = self._bulk_texts(values, kinds)
+            if texts is None:
+                return None
+            first = texts[0]
+            if texts.count(first) == count:  # the same in every row: in the pattern
+                pattern.append(_literal(first))
+            else:
+                pattern.append(b"%b")
+                sources.append((texts, _TEXTS))
         pattern.append(b"}")
         return b"".join(pattern), sources
 
-    def _matrix_rows_head(self, values: list[Any]) -> bytes | None:
-        """The typed-array head of ``values`` when they are rows of one float matrix in its
-        wire dtype, every element finite (checked once for the matrix), else None."""
-        first = values[0]
-        if type(first) is not np.ndarray:
+    def _column_text(self, column: np.ndarray, where: tuple, key: Any) -> bytes:
+        """``column``'s JSON, checked, in this writer's encoding."""
+        encoded = self.encoded(column, where, key)
+        if self.typed:
+            return b"".join(encoded)
+        return orjson.dumps(encoded, option=orjson.OPT_SERIALIZE_NUMPY)
+
+    def _matrix_ends(self, matrix: np.ndarray, count: int) -> tuple[bytes, bytes] | None:
+        """What comes before and after each row's numbers when ``matrix``'s rows are written
+        as they are: a float matrix, C-contiguous, one row per row, in the wire's dtype
+        (plain: float64, the doubles JSON numbers are read as). None otherwise."""
+        dtype = matrix.dtype
+        if matrix.ndim != 2 or len(matrix) != count or not matrix.flags.c_contiguous:
             return None
+        return self._float_ends(dtype)
+
+    def _rows_ends(self, values: list[Any]) -> tuple[bytes, bytes] | None:
+        """:meth:`_matrix_ends` for ``values`` that are rows of one float matrix (one vector
+        each), every element of it finite (checked once for the matrix), else None."""
+        first = values[0]
         base, dtype = first.base, first.dtype
-        entry = _TYPED_DTYPES.get(dtype)
         if (
             type(base) is not np.ndarray
             or base.dtype is not dtype
-            or entry is None
-            or dtype.kind != "f"
-            or dtype.str != entry[1]
             or not all(
                 type(value) is np.ndarray
                 and value.base is base
@@ -506,65 +582,61 @@ class _Writer:
             )
         ):
             return None
-        return _TYPED_HEADS[entry[0]] if self.base_finite(base) else None
+        ends = self._float_ends(dtype)
+        return ends if ends is not None and self.base_finite(base) else None
 
-    def _scalar_texts(self, rows: list[dict[str, Any]]) -> dict[str, list[bytes]] | None:
-        """Per scalar key of ``rows``, each row's value as JSON (None: write row by row). A
-        column is a key whose values are all numpy arrays; it is written per row."""
-        if not rows:
+    def _float_ends(self, dtype: np.dtype) -> tuple[bytes, bytes] | None:
+        if dtype.kind != "f":
             return None
-        keys = tuple(rows[0])
-        if any(tuple(row) != keys for row in rows):
+        if not self.typed:
+            return (b"", b"") if dtype is _NATIVE_F8 else None
+        entry = _TYPED_DTYPES.get(dtype)
+        if entry is None or dtype.str != entry[1]:
             return None
-        texts: dict[str, list[bytes]] = {}
-        for key in keys:
-            values = [row[key] for row in rows]
-            kinds = set(map(type, values))
-            if kinds == {np.ndarray}:
-                continue
-            written = self._bulk_texts(values, kinds)
-            if written is None:
-                return None
-            texts[key] = written
-        return texts
+        return _TYPED_HEADS[entry[0]], b'"}'
 
     def _bulk_texts(self, values: list[Any], kinds: set[type]) -> list[bytes] | None:
         """``values`` (one key's, across rows) each as JSON, or None when they are not all
         of one kind written in bulk, or not all finite."""
         if kinds <= _NUMBER_TYPES:
-            if float in kinds and not _floats_finite(values):
+            text = orjson.dumps(values)
+            # orjson writes NaN and the infinities as null: no null, every float is finite.
+            if float in kinds and b"null" in text and not _floats_finite(values):
                 return None
             # Numbers and nulls hold no comma: orjson's list of them splits into its items.
-            return orjson.dumps(values)[1:-1].split(b",")
+            return text[1:-1].split(b",")
         if kinds <= {list, tuple}:
-            if not all(
-                type(item) in _NUMBER_TYPES and item is not None
-                for value in values
-                for item in value
-            ) or not _floats_finite([item for value in values for item in value]):
+            # Lists of numbers (start and final points), finite: then the text holds no null
+            # (NaN, an infinity or None), no string or object, and a bracket per list, none
+            # empty; it splits into them where one closes and the next opens.
+            try:
+                text = orjson.dumps(values)
+            except TypeError:  # something orjson does not write: the general way says what
                 return None
-            if any(len(value) == 0 for value in values):
+            if (
+                b"null" in text
+                or b'"' in text
+                or b"{" in text
+                or b"[]" in text
+                or text.count(b"[") != len(values) + 1
+            ):
                 return None
-            inner = orjson.dumps(values)[2:-2].split(b"],[")
-            return [b"[" + item + b"]" for item in inner]
+            # A NUL, which JSON text holds only escaped, marks where one list ends.
+            return text[1:-1].replace(b"],[", b"]\0[").split(b"\0")
         if kinds == {str}:
-            cache: dict[Any, bytes] = {}
-            return [cache.get(v) or cache.setdefault(v, orjson.dumps(v)) for v in values]
+            texts = {value: orjson.dumps(value) for value in dict.fromkeys(values)}
+            return list(map(texts.__getitem__, values))
         if kinds == {dict}:
-            by_id: dict[int, bytes] = {}  # the rows of a sweep value share their hparams
-            written = []
-            for value in values:
-                text = by_id.get(id(value))
-                if text is None:
-                    try:
-                        prepared = self.prepare(value, ("$",))
-                    except NonFiniteError:
-                        return None  # written row by row, which names the row
-                    text = by_id[id(value)] = orjson.dumps(
-                        prepared, option=orjson.OPT_SERIALIZE_NUMPY
-                    )
-                written.append(text)
-            return written
+            # The rows of a sweep value share their hparams: each dict is written once.
+            ids = list(map(id, values))
+            by_id: dict[int, bytes] = {}
+            for key, value in dict(zip(ids, values, strict=True)).items():
+                try:
+                    prepared = self.prepare(value, ("$",))
+                except NonFiniteError:
+                    return None  # written row by row, which names the row
+                by_id[key] = orjson.dumps(prepared, option=orjson.OPT_SERIALIZE_NUMPY)
+            return list(map(by_id.__getitem__, ids))
         return None
 
     def _key(self, key: str) -> bytes:
@@ -624,6 +696,12 @@ def dumps(data: Any, encoding: Encoding = "plain", where: str = "$") -> bytes:
 
 
 def _dumps(data: Any, writer: _Writer, where: str) -> bytes:
+    if type(data) is dict and data:
+        # A chunk's rows kept as columns: written from one pattern (_Writer.rows).
+        last = next(reversed(data))
+        rows = data[last]
+        if isinstance(rows, Records) and rows.columns() is not None:
+            return b"".join(_pieces(data, writer, where))
     # An overflowing sum only means "check each element"; the copies of a big result's rows
     # are a burst of small objects (engine/bulk.py).
     with np.errstate(over="ignore"), collector_paused():
@@ -631,24 +709,24 @@ def _dumps(data: Any, writer: _Writer, where: str) -> bytes:
     return orjson.dumps(prepared, option=orjson.OPT_SERIALIZE_NUMPY)
 
 
+def _pieces(data: dict[str, Any], writer: _Writer, where: str) -> Iterator[bytes]:
+    """``data``'s JSON in pieces: the members before its last, then the last's rows (a list of
+    dicts, or records), one piece each."""
+    last = next(reversed(data))
+    head = _dumps({key: value for key, value in data.items() if key != last}, writer, where)
+    yield head[:-1] + (b"," if len(head) > 2 else b"") + writer._key(last) + b"["
+    for index, piece in enumerate(writer.rows(data[last], (where, last))):
+        if index:
+            yield b","  # a piece of its own: joining it to the row would copy its bytes
+        yield piece
+    yield b"]}"
+
+
 def dump_result_pieces(result: dict[str, Any], encoding: Encoding = "plain") -> Iterator[bytes]:
     """``dumps(result)``'s bytes in pieces, one row at a time: a big result never holds the
     interpreter for one long call, so other threads (the server's event loop) get their turn
     between rows. The rows must come last in ``result`` (as ``RunResult`` orders them)."""
-    rows = result["series"]
-    writer = _Writer(encoding == "typed")  # one writer: the rows' shared steps column once
-    head = _dumps({k: v for k, v in result.items() if k != "series"}, writer, "$")
-    yield head[:-1] + (b',"series":[' if len(head) > 2 else b'"series":[')
-    if writer.typed:
-        if isinstance(rows, Records):
-            rows = rows.tolist()
-        for index, piece in enumerate(writer.typed_rows(rows, ("$", "series"))):
-            if index:
-                yield b","  # a piece of its own: joining it to the row would copy its bytes
-            yield piece
-    else:
-        for index, row in enumerate(rows):
-            if index:
-                yield b","
-            yield _dumps(row, writer, f"$.series.{index}")
-    yield b"]}"
+    if next(reversed(result), None) != "series":
+        raise ValueError("result: its series must come last")
+    # One writer: the rows' shared steps column is written once.
+    return _pieces(result, _Writer(encoding == "typed"), "$")

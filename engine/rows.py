@@ -7,10 +7,11 @@ so the engine keeps both as columns:
 
 - :class:`RowTable` is the plan's rows: what each row's sweep value shares (:class:`Variant`)
   and one array per column. Indexing it gives a :class:`Row`, as a tuple of rows would.
-- :class:`Records` is a list of per-row dicts (the record's ``RowInfo`` or ``RowSummary``)
-  that is made from its columns the first time it is read: a consumer that wants dicts (the
-  JSON writer, the whole result) gets them, one that does not (a benchmark, a map's preview
-  thrown away on cancel) never pays for them.
+- :class:`Records` is a list of per-row dicts (the record's ``RowInfo``, ``RowSummary``, a
+  chunk's ``ChunkRow`` or a whole result's row) that is made from its columns the first time
+  it is read: a consumer that wants dicts gets them; the JSON writer takes the columns as
+  they are (a list per key, a matrix per column of points), and one that wants neither (a
+  benchmark, a map's preview thrown away on cancel) never pays for them.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import numpy as np
 
 from engine.bulk import collector_paused
 
-__all__ = ["Records", "Row", "RowTable", "Variant"]
+__all__ = ["Records", "Row", "RowTable", "Variant", "column_dicts"]
 
 
 class Row(NamedTuple):
@@ -48,20 +49,50 @@ class Variant(NamedTuple):
 
 
 class Records(Sequence[dict[str, Any]]):
-    """``count`` per-row dicts, made by ``make`` on first use (once, with the collector
-    paused: see engine/bulk.py). Reads like the list it stands for, and equals it."""
+    """``count`` per-row dicts, made on first use (once, with the collector paused: see
+    engine/bulk.py), by ``make`` or from ``columns``. Reads like the list it stands for, and
+    equals it.
 
-    def __init__(self, count: int, make: Callable[[], list[dict[str, Any]]]) -> None:
+    ``columns`` gives each key's values across the rows, in the dicts' key order: a list, or a
+    2-D numpy array whose row ``i`` is row ``i``'s value (a view of it in the dicts). A writer
+    that takes the columns as they are (:meth:`columns`) never makes the dicts at all.
+    """
+
+    def __init__(
+        self,
+        count: int,
+        make: Callable[[], list[dict[str, Any]]] | None = None,
+        *,
+        columns: Callable[[], dict[str, Any]] | None = None,
+    ) -> None:
+        if (make is None) == (columns is None):
+            raise TypeError("Records takes either make or columns")
         self._count = count
-        self._make: Callable[[], list[dict[str, Any]]] | None = make
+        self._make = make
+        self._columns_of: Callable[[], dict[str, Any]] | None = columns
+        self._columns: dict[str, Any] | None = None
         self._made: list[dict[str, Any]] | None = None
+
+    def columns(self) -> dict[str, Any] | None:
+        """Each key's values across the rows (see the class), computed once; None for records
+        made by ``make``, or once the dicts are made."""
+        if self._made is not None or self._columns_of is None:
+            return None
+        if self._columns is None:
+            with collector_paused():
+                self._columns = self._columns_of()
+        return self._columns
 
     def tolist(self) -> list[dict[str, Any]]:
         """The dicts (made now if not yet)."""
         if self._made is None:
             with collector_paused():
-                self._made = self._make()
-            self._make = None  # the columns it holds are not needed any more
+                if self._make is not None:
+                    self._made = self._make()
+                else:
+                    self._made = column_dicts(self.columns())
+            # The columns they were made from are not needed any more.
+            self._make = self._columns_of = self._columns = None
             if len(self._made) != self._count:
                 raise AssertionError(f"made {len(self._made)} records of {self._count}")
         return self._made
@@ -89,6 +120,14 @@ class Records(Sequence[dict[str, Any]]):
     def __repr__(self) -> str:
         made = "made" if self._made is not None else "not made yet"
         return f"Records({self._count} rows, {made})"
+
+
+def column_dicts(columns: dict[str, Any]) -> list[dict[str, Any]]:
+    """The per-row dicts of ``columns`` (see :class:`Records`): one comprehension over the
+    zipped columns, a 2-D array's rows as views."""
+    keys = tuple(columns)
+    values = [list(column) if type(column) is np.ndarray else column for column in columns.values()]
+    return [dict(zip(keys, row, strict=True)) for row in zip(*values, strict=True)]
 
 
 @dataclass(frozen=True, eq=False)
@@ -177,26 +216,25 @@ class RowTable(Sequence[Row]):
 
     def describe(self) -> Records:
         """Each row's identity as the record's ``RowInfo`` declares it (made when read)."""
-        return Records(len(self), self._descriptions)
+        return Records(len(self), columns=self._description_columns)
 
-    def _descriptions(self) -> list[dict[str, Any]]:
+    def _description_columns(self) -> dict[str, list[Any]]:
         variants = self.variants
-        # One comprehension over the columns' lists: a map describes 65,536 rows.
-        return [
-            {
-                "row": index,
-                "series": variants[variant].series,
-                "label": variants[variant].label,
-                "optimizer": variants[variant].optimizer,
-                "hparams": variants[variant].hparams,
-                "seed": seed,
-                "start": start,
-            }
-            for index, variant, seed, start in zip(
-                self.row.tolist(),
-                self.variant.tolist(),
-                self.seed.tolist(),
-                self.start.tolist(),
-                strict=True,
+        variant = self.variant.tolist()
+
+        def per_variant(values: list[Any]) -> list[Any]:
+            return (
+                [values[0]] * len(variant)
+                if len(values) == 1
+                else list(map(values.__getitem__, variant))
             )
-        ]
+
+        return {
+            "row": self.row.tolist(),
+            "series": per_variant([v.series for v in variants]),
+            "label": per_variant([v.label for v in variants]),
+            "optimizer": per_variant([v.optimizer for v in variants]),
+            "hparams": per_variant([v.hparams for v in variants]),
+            "seed": self.seed.tolist(),
+            "start": self.start.tolist(),
+        }

@@ -31,10 +31,10 @@ from typing import Any, Literal
 import numpy as np
 import torch
 
-from engine.bulk import collector_paused
 from engine.history import History
 from engine.plan import RunPlan, plan_run
 from engine.record import COLUMNS
+from engine.rows import Records
 from engine.spec import RunSpec
 from engine.tune import choose, tuned_rows
 from landscapes import Landscape
@@ -393,32 +393,66 @@ def collect_result(plan: RunPlan, events: Iterable[RunEvent]) -> dict[str, Any]:
     arrays; ``record: full`` only) and its summary. The rows and the context are the ``meta``
     event's (a tuned run's rows are known only once it is tuned).
 
+    The rows are records kept as columns (engine/rows.py): a run whose points came in one
+    chunk hands its matrices on as they are, so a writer that takes columns never makes the
+    4096 dicts of a big run, nor the views of their columns.
+
     Raises:
         RuntimeError: the events end without ``done`` (the run was cancelled).
     """
     meta: dict[str, Any] = {}
     done: dict[str, Any] = {}
-    pieces: dict[int, list[dict[str, Any]]] = {}
+    chunks: list[Records | list[dict[str, Any]]] = []
     for event in events:
         if event.kind == "meta":
             meta = event.data
         elif event.kind == "done":
             done = event.data
         elif event.kind == "chunk":
-            for part in event.data["rows"]:
-                pieces.setdefault(part["row"], []).append(part)
+            chunks.append(event.data["rows"])
     if not done:
         raise RuntimeError("the run was cancelled")
     context = {key: value for key, value in meta.items() if key != "rows"}
-    rows = []
-    with collector_paused():
-        for info, summary in zip(meta["rows"], done["rows"], strict=True):
-            entry = dict(info)
-            if context["record"] == "full":
-                entry.update(_joined(pieces.get(info["row"], []), plan))
-            entry.update(summary)
-            rows.append(entry)
-    return {**context, "series": rows}
+    info, summary = meta["rows"], done["rows"]
+    full = context["record"] == "full"
+
+    def columns() -> dict[str, Any]:
+        identity = _columns_of(info)
+        points = _point_columns(chunks, identity["row"], plan) if full else {}
+        summaries = _columns_of(summary)
+        if summaries["row"] != identity["row"]:
+            raise AssertionError("the summaries are not the rows' own")
+        del summaries["row"]
+        return {**identity, **points, **summaries}
+
+    return {**context, "series": Records(len(info), columns=columns)}
+
+
+def _columns_of(records: Records | list[dict[str, Any]]) -> dict[str, Any]:
+    """``records``' values a list per key (as :meth:`Records.columns` gives them)."""
+    columns = records.columns() if isinstance(records, Records) else None
+    if columns is not None:
+        return dict(columns)
+    rows = list(records)
+    keys = tuple(rows[0]) if rows else ("row",)
+    return {key: [row[key] for row in rows] for key in keys}
+
+
+def _point_columns(
+    chunks: list[Records | list[dict[str, Any]]], rows: list[int], plan: RunPlan
+) -> dict[str, Any]:
+    """Each row's columns across the chunks, a list per name; the matrices as they are when
+    one chunk holds every row (the common case: a whole result comes in one chunk)."""
+    if len(chunks) == 1 and isinstance(chunks[0], Records):
+        columns = chunks[0].columns()
+        if columns is not None and columns["row"] == rows:
+            return {name: columns[name] for name in COLUMNS}
+    pieces: dict[int, list[dict[str, Any]]] = {}
+    for chunk in chunks:
+        for part in chunk:
+            pieces.setdefault(part["row"], []).append(part)
+    joined = [_joined(pieces.get(row, []), plan) for row in rows]
+    return {name: [columns[name] for columns in joined] for name in COLUMNS}
 
 
 def _joined(parts: list[dict[str, Any]], plan: RunPlan) -> dict[str, np.ndarray]:

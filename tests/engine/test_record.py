@@ -264,3 +264,95 @@ def test_whole_results_not_like_the_engines_are_written_as_each_row_alone(monkey
     matrix[1, 2] = float("nan")
     with pytest.raises(NonFiniteError, match=r"\$\.series\.1\.x"):
         b"".join(dump_result_pieces({"series": [row(i) for i in range(3)]}, "typed"))
+
+
+def fresh_result(**overrides) -> dict:
+    """A whole result whose rows nobody has read yet: still columns (engine/rows.py)."""
+    return run_to_result(spec(**overrides))
+
+
+def as_dicts(result: dict) -> dict:
+    return {**result, "series": result["series"].tolist()}
+
+
+@pytest.mark.parametrize("encoding", ["plain", "typed"])
+def test_rows_kept_as_columns_are_written_as_their_dicts_are(encoding, monkeypatch):
+    """A result whose points came in one chunk keeps its rows as columns, its matrices as
+    they are; written from them, its bytes are those of its rows written as dicts, none of
+    its rows written alone. A result with rows that diverged is written row by row, alike."""
+    from engine.record import _Writer, dump_result_pieces
+
+    alone = []
+    one_row = _Writer._row_alone
+    monkeypatch.setattr(
+        _Writer,
+        "_row_alone",
+        lambda self, row, where: alone.append(where) or one_row(self, row, where),
+    )
+    steady = [{"optimizer": "adam", "hparams": {"lr": 0.05}},
+              {"optimizer": "anon", "hparams": {"lr": 0.01},
+               "sweep": {"param": "gamma", "values": [0, 1]}}]  # fmt: skip
+    result = fresh_result(series=steady, noise={"kind": "none"})
+    columns = result["series"].columns()
+    assert all(type(columns[name]) is np.ndarray for name in COLUMNS if name != "steps")
+    pieces = b"".join(dump_result_pieces(result, encoding))
+    assert alone == []
+    assert pieces == dumps(as_dicts(result), encoding)
+
+    diverging = fresh_result()
+    pieces = b"".join(dump_result_pieces(diverging, encoding))
+    assert pieces == dumps(as_dicts(diverging), encoding)
+    assert json.loads(pieces)["series"][-1]["diverged_at"] is not None
+
+
+@pytest.mark.parametrize("encoding", ["plain", "typed"])
+def test_matrices_are_checked_a_block_of_rows_at_a_time(encoding):
+    """A non-finite number in a matrix column is named by its row, whichever block it is in;
+    matrices not written as they are (float32 as plain numbers, not contiguous) come out as
+    their rows' dicts do."""
+    from engine.record import dump_result_pieces
+    from engine.rows import Records
+
+    def written(columns: dict) -> bytes:
+        count = len(columns["row"])
+        rows = Records(count, columns=lambda: columns)
+        pieces = b"".join(dump_result_pieces({"run": 1, "series": rows}, encoding))
+        again = Records(count, columns=lambda: columns).tolist()
+        assert pieces == dumps({"run": 1, "series": again}, encoding)
+        return pieces
+
+    count = 70  # three blocks of rows
+    matrix = np.arange(count * 5.0).reshape(count, 5) / 3
+    base = {"row": list(range(count)), "label": ["a"] * count, "steps": [np.arange(5)] * count}
+    sent = json.loads(written({**base, "x": matrix}))["series"]
+    assert [decoded(row["x"]) for row in sent] == matrix.tolist()
+    assert sent[69]["label"] == "a"
+    assert sent[69]["row"] == 69
+    floats32 = matrix.astype(np.float32)
+    sent = json.loads(written({**base, "x": floats32}))["series"]
+    assert [decoded(row["x"]) for row in sent] == floats32.tolist()
+    strided = matrix[:, ::2]
+    sent = json.loads(written({**base, "x": strided}))["series"]
+    assert [decoded(row["x"]) for row in sent] == strided.tolist()
+    for row in (0, 40, 69):
+        bad = matrix.copy()
+        bad[row, 3] = float("inf")
+        with pytest.raises(NonFiniteError, match=rf"\$\.series\.{row}\.x"):
+            b"".join(
+                dump_result_pieces(
+                    {"series": Records(count, columns=lambda b=bad: {**base, "x": b})}, encoding
+                )
+            )
+
+
+@pytest.mark.parametrize("encoding", ["plain", "typed"])
+def test_a_chunk_kept_as_columns_is_written_as_its_dicts_are(encoding):
+    events = [e for e in run_events(plan_run(spec(noise={"kind": "none"}, series=[
+        {"optimizer": "adam", "hparams": {"lr": 0.05}}]), "cpu"), chunk_seconds=0.0)
+        if e.kind == "chunk"]  # fmt: skip
+    assert events
+    for event in events:
+        assert event.data["rows"].columns() is not None
+        written = dumps(event.data, encoding)
+        assert written == dumps({**event.data, "rows": event.data["rows"].tolist()}, encoding)
+        Chunk.model_validate(decoded(json.loads(written)))

@@ -7,6 +7,11 @@ so a 65,536-row map holds a few vectors instead of a ``(steps + 1, rows, 2)`` te
 
 Rows stop where they diverge (:class:`Stops`); a stopped row's points freeze and its values
 are masked, and its last valid point is always part of its columns.
+
+Every number recorded is finite: a row's loss and gradient norm are checked before they are
+recorded, and its point after each step; a row that fails stops there, and what it records from
+then on is masked (a loss and gradient norm of 0, its last valid point). The columns say so
+(``Records.finite``), and the JSON writer does not read 131 MB again to check them.
 """
 
 from __future__ import annotations
@@ -322,10 +327,13 @@ class History:
         ends_here = len(running) and bool((last[running] == b - 1).any())
         if ends_here and (not len(in_range) or in_range[-1] != b - 1):
             common = np.append(in_range, b - 1)  # a run's final step is always sent
-        stopped = np.flatnonzero(last < b - 1).tolist()
+        # Rows with points here that stop before the chunk's last (those that stopped before
+        # it have none): each is cut on its own, up to its last valid point.
+        stopped = np.flatnonzero((last >= a) & (last < b - 1)).tolist()
         gathered = self._gather(common, running) if len(running) and len(common) else None
         if gathered is not None and not stopped:
-            return Records(len(running), columns=lambda: gathered)
+            # Finite, as everything recorded (see the module's docstring).
+            return Records(len(running), columns=lambda: gathered, finite=True)
         parts: dict[int, dict[str, Any]] = {}
         if gathered is not None:
             parts.update(zip(running.tolist(), column_dicts(gathered), strict=True))
@@ -441,6 +449,9 @@ def _summary_lists(plan: RunPlan, columns: dict[str, np.ndarray | None]) -> dict
             for point, start, end in zip(final_point, starts, last, strict=True)
         ]
     reached = columns["reached"]
+    # None for a row that ran every step (most rows, often all).
+    all_ran = min(last, default=steps) == steps
+    diverged_at = absent if all_ran else [end + 1 if end < steps else None for end in last]
     return {
         "row": plan.rows.row.tolist(),
         "final_point": final_point,
@@ -448,10 +459,13 @@ def _summary_lists(plan: RunPlan, columns: dict[str, np.ndarray | None]) -> dict
         "mean_loss": listed("mean_loss"),
         "distance_to_minimum": listed("distance"),
         "nearest_minimum": listed("nearest"),
-        "steps_to_tolerance": (
-            [hit if hit >= 0 else None for hit in reached.tolist()]
-            if reached is not None
-            else absent
-        ),
-        "diverged_at": [end + 1 if end < steps else None for end in last],
+        "steps_to_tolerance": _or_none(reached.tolist(), 0) if reached is not None else absent,
+        "diverged_at": diverged_at,
     }
+
+
+def _or_none(values: list[int], least: int) -> list[int | None]:
+    """``values`` with each one below ``least`` as None."""
+    if min(values, default=least) >= least:
+        return values
+    return [value if value >= least else None for value in values]

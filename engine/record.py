@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Iterator
+from itertools import repeat
 from typing import Any, Literal
 
 import numpy as np
@@ -271,6 +272,12 @@ _F8_HEAD = _TYPED_HEADS["f8"]
 _PLAIN_TYPES = frozenset((str, int, bool, type(None)))
 
 
+# What JSON text of lists of numbers holds (bytes.translate deletes these; anything left over
+# is something else).
+_NUMBER_TEXT = b"0123456789.-+eE,[]"
+# Kinds whose equal values have the same JSON text (not floats: 0.0 == -0.0; not bool beside
+# int, nor dicts: {"lr": 1} == {"lr": 1.0}).
+_EQUAL_MEANS_SAME_TEXT = ({type(None)}, {int}, {str})
 # Values a whole column of can be written as one list and split at its commas.
 _NUMBER_TYPES = frozenset((int, float, bool, type(None)))
 
@@ -446,8 +453,9 @@ class _Writer:
         return b"".join(parts)
 
     def rows(self, rows: Records | list[dict[str, Any]], where: tuple) -> Iterator[bytes]:
-        """Each of ``rows`` as JSON, one piece per row: the bytes the general writer makes for
-        it (:meth:`prepare`, or :meth:`typed_row`), written from one pattern for all rows. One
+        """Each of ``rows`` as JSON, one piece per row (each after the first starting with the
+        comma before it): the bytes the general writer makes for it (:meth:`prepare`, or
+        :meth:`typed_row`), written from one pattern for all rows. One
         row at a time, a whole result's 4096 rows cost 13 µs of Python each, most of it
         walking and checking each row's scalars and columns.
 
@@ -456,7 +464,7 @@ class _Writer:
         time for all rows) and its columns' numbers (base64, or JSON numbers). ``rows`` kept
         as columns (engine/rows.py) hand over their matrices: those are checked finite a block
         of rows at a time, just before they are written, so each block is read from memory
-        once for both.
+        once for both; those known finite (``Records.finite``) are not checked again.
 
         Rows that are not alike (other keys or kinds of values, a non-finite number, columns
         that are not such rows) are written one at a time, which names what is wrong."""
@@ -471,10 +479,14 @@ class _Writer:
             template = None if columns is None else self._template(columns, len(rows), where)
         if template is None:
             for index, row in enumerate(rows):
-                yield self._row_alone(row, (*where, index))
+                yield self._row_alone(row, (*where, index), separated=index > 0)
             return
         pattern, sources = template
-        matrices = [values for values, kind in sources if kind is _MATRIX]
+        separated = b"," + pattern
+        # Matrices known finite from how they were made (the engine's points) are not read
+        # again to check them: that read is a fifth of writing a whole result.
+        known_finite = isinstance(rows, Records) and rows.finite
+        matrices = [] if known_finite else [v for v, kind in sources if kind is _MATRIX]
         encode = pybase64.b64encode if self.typed else _numbers_json
         count = len(rows)
         for a in range(0, count, _BLOCK_ROWS):
@@ -490,18 +502,23 @@ class _Writer:
                     block = None
             if block is None:  # these rows the general way, which names what is wrong
                 for index in range(a, b):
-                    yield self._row_alone(rows[index], (*where, index))
+                    yield self._row_alone(rows[index], (*where, index), separated=index > 0)
                 continue
             # A piece per row: a block's rows as one piece would be fresh memory each time (a
             # megabyte is mapped, not reused), a row's is the heap's, still in the cache.
-            for values in zip(*block, strict=True) if block else [()] * (b - a):
-                yield pattern % values
+            each_row = zip(*block, strict=True) if block else repeat((), b - a)
+            if a == 0:
+                yield pattern % next(each_row)
+            for values in each_row:
+                yield separated % values
 
-    def _row_alone(self, row: dict[str, Any], where: tuple) -> bytes:
+    def _row_alone(self, row: dict[str, Any], where: tuple, separated: bool) -> bytes:
         with np.errstate(over="ignore"), collector_paused():
             if self.typed:
-                return self.typed_row(row, where)
-            return orjson.dumps(self.prepare(row, where), option=orjson.OPT_SERIALIZE_NUMPY)
+                written = self.typed_row(row, where)
+            else:
+                written = orjson.dumps(self.prepare(row, where), option=orjson.OPT_SERIALIZE_NUMPY)
+        return b"," + written if separated else written
 
     def _template(
         self, columns: dict[str, Any], count: int, where: tuple
@@ -536,6 +553,9 @@ class _Writer:
                     return None
                 pattern += (ends[0], b"%b", ends[1])
                 sources.append((values, _ROWS))
+                continue
+            if kinds in _EQUAL_MEANS_SAME_TEXT and values.count(values[0]) == count:
+                pattern.append(_literal(orjson.dumps(values[0])))  # one value for every row
                 continue
             texts = self._bulk_texts(values, kinds)
             if texts is None:
@@ -606,20 +626,15 @@ class _Writer:
             # Numbers and nulls hold no comma: orjson's list of them splits into its items.
             return text[1:-1].split(b",")
         if kinds <= {list, tuple}:
-            # Lists of numbers (start and final points), finite: then the text holds no null
-            # (NaN, an infinity or None), no string or object, and a bracket per list, none
-            # empty; it splits into them where one closes and the next opens.
+            # Lists of numbers (start and final points), finite: then the text holds nothing
+            # but numbers, commas and brackets (no null, which is NaN, an infinity or None; no
+            # string, object or literal), and a bracket per list (none nested); it splits into
+            # them where one closes and the next opens.
             try:
                 text = orjson.dumps(values)
             except TypeError:  # something orjson does not write: the general way says what
                 return None
-            if (
-                b"null" in text
-                or b'"' in text
-                or b"{" in text
-                or b"[]" in text
-                or text.count(b"[") != len(values) + 1
-            ):
+            if text.translate(None, _NUMBER_TEXT) or text.count(b"[") != len(values) + 1:
                 return None
             # A NUL, which JSON text holds only escaped, marks where one list ends.
             return text[1:-1].replace(b"],[", b"]\0[").split(b"\0")
@@ -696,12 +711,11 @@ def dumps(data: Any, encoding: Encoding = "plain", where: str = "$") -> bytes:
 
 
 def _dumps(data: Any, writer: _Writer, where: str) -> bytes:
-    if type(data) is dict and data:
-        # A chunk's rows kept as columns: written from one pattern (_Writer.rows).
-        last = next(reversed(data))
-        rows = data[last]
-        if isinstance(rows, Records) and rows.columns() is not None:
-            return b"".join(_pieces(data, writer, where))
+    if type(data) is dict:
+        # Rows kept as columns (a chunk's, a meta's, a done's): written from one pattern.
+        for key, value in data.items():
+            if isinstance(value, Records) and value.columns() is not None:
+                return b"".join(_pieces(data, key, writer, where))
     # An overflowing sum only means "check each element"; the copies of a big result's rows
     # are a burst of small objects (engine/bulk.py).
     with np.errstate(over="ignore"), collector_paused():
@@ -709,17 +723,18 @@ def _dumps(data: Any, writer: _Writer, where: str) -> bytes:
     return orjson.dumps(prepared, option=orjson.OPT_SERIALIZE_NUMPY)
 
 
-def _pieces(data: dict[str, Any], writer: _Writer, where: str) -> Iterator[bytes]:
-    """``data``'s JSON in pieces: the members before its last, then the last's rows (a list of
-    dicts, or records), one piece each."""
-    last = next(reversed(data))
-    head = _dumps({key: value for key, value in data.items() if key != last}, writer, where)
-    yield head[:-1] + (b"," if len(head) > 2 else b"") + writer._key(last) + b"["
-    for index, piece in enumerate(writer.rows(data[last], (where, last))):
-        if index:
-            yield b","  # a piece of its own: joining it to the row would copy its bytes
-        yield piece
-    yield b"]}"
+def _pieces(data: dict[str, Any], key: str, writer: _Writer, where: str) -> Iterator[bytes]:
+    """``data``'s JSON in pieces: the members before ``key``, then its rows (a list of dicts,
+    or records) a piece each (_Writer.rows), then the members after it."""
+    keys = list(data)
+    at = keys.index(key)
+    head = _dumps({k: data[k] for k in keys[:at]}, writer, where)
+    yield head[:-1] + (b"," if len(head) > 2 else b"") + writer._key(key) + b"["
+    yield from writer.rows(data[key], (where, key))
+    if at + 1 == len(keys):
+        yield b"]}"
+    else:
+        yield b"]," + _dumps({k: data[k] for k in keys[at + 1 :]}, writer, where)[1:]
 
 
 def dump_result_pieces(result: dict[str, Any], encoding: Encoding = "plain") -> Iterator[bytes]:
@@ -729,4 +744,4 @@ def dump_result_pieces(result: dict[str, Any], encoding: Encoding = "plain") -> 
     if next(reversed(result), None) != "series":
         raise ValueError("result: its series must come last")
     # One writer: the rows' shared steps column is written once.
-    return _pieces(result, _Writer(encoding == "typed"), "$")
+    return _pieces(result, "series", _Writer(encoding == "typed"), "$")

@@ -56,6 +56,10 @@ class Records(Sequence[dict[str, Any]]):
     ``columns`` gives each key's values across the rows, in the dicts' key order: a list, or a
     2-D numpy array whose row ``i`` is row ``i``'s value (a view of it in the dicts). A writer
     that takes the columns as they are (:meth:`columns`) never makes the dicts at all.
+
+    ``finite`` says that every number in those matrices is finite, known from how they were
+    made (the engine's recorded points: see engine/history.py), so a writer need not read them
+    to check.
     """
 
     def __init__(
@@ -64,9 +68,11 @@ class Records(Sequence[dict[str, Any]]):
         make: Callable[[], list[dict[str, Any]]] | None = None,
         *,
         columns: Callable[[], dict[str, Any]] | None = None,
+        finite: bool = False,
     ) -> None:
         if (make is None) == (columns is None):
             raise TypeError("Records takes either make or columns")
+        self.finite = finite
         self._count = count
         self._make = make
         self._columns_of: Callable[[], dict[str, Any]] | None = columns

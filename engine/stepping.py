@@ -425,7 +425,10 @@ def collect_result(plan: RunPlan, events: Iterable[RunEvent]) -> dict[str, Any]:
         del summaries["row"]
         return {**identity, **points, **summaries}
 
-    return {**context, "series": Records(len(info), columns=columns)}
+    # Finite matrices (engine/history.py) when the points are a chunk's matrices (else they are
+    # lists of each row's columns, which the writer checks).
+    finite = len(chunks) == 1 and isinstance(chunks[0], Records) and chunks[0].finite
+    return {**context, "series": Records(len(info), columns=columns, finite=finite)}
 
 
 def _columns_of(records: Records | list[dict[str, Any]]) -> dict[str, Any]:

@@ -287,7 +287,9 @@ def test_rows_kept_as_columns_are_written_as_their_dicts_are(encoding, monkeypat
     monkeypatch.setattr(
         _Writer,
         "_row_alone",
-        lambda self, row, where: alone.append(where) or one_row(self, row, where),
+        lambda self, row, where, separated: (
+            alone.append(where) or one_row(self, row, where, separated)
+        ),
     )
     steady = [{"optimizer": "adam", "hparams": {"lr": 0.05}},
               {"optimizer": "anon", "hparams": {"lr": 0.01},
@@ -345,14 +347,25 @@ def test_matrices_are_checked_a_block_of_rows_at_a_time(encoding):
             )
 
 
+@pytest.mark.parametrize("record", ["full", "final"])
 @pytest.mark.parametrize("encoding", ["plain", "typed"])
-def test_a_chunk_kept_as_columns_is_written_as_its_dicts_are(encoding):
-    events = [e for e in run_events(plan_run(spec(noise={"kind": "none"}, series=[
-        {"optimizer": "adam", "hparams": {"lr": 0.05}}]), "cpu"), chunk_seconds=0.0)
-        if e.kind == "chunk"]  # fmt: skip
-    assert events
-    for event in events:
-        assert event.data["rows"].columns() is not None
+def test_events_kept_as_columns_are_written_as_their_dicts_are(encoding, record):
+    """The rows of ``meta``, ``chunk`` and ``done`` events are columns (engine/rows.py),
+    written from one pattern wherever they stand among the event's members: the bytes are
+    those of the same rows as dicts, and follow the declared models."""
+    run = spec(noise={"kind": "none"}, record=record,
+               series=[{"optimizer": "adam", "hparams": {"lr": 0.05}}])  # fmt: skip
+    models = {"meta": RunMeta, "chunk": Chunk, "done": Done}
+    kinds = []
+    for event in run_events(plan_run(run, "cpu"), chunk_seconds=0.0):
+        rows = event.data["rows"]
+        if record == "full" or event.kind != "chunk":  # a final record's chunks hold no rows
+            assert rows.columns() is not None
         written = dumps(event.data, encoding)
-        assert written == dumps({**event.data, "rows": event.data["rows"].tolist()}, encoding)
-        Chunk.model_validate(decoded(json.loads(written)))
+        as_dicts = {**event.data, "rows": list(rows)}
+        assert written == dumps(as_dicts, encoding)
+        models[event.kind].model_validate(decoded(json.loads(written)))
+        kinds.append(event.kind)
+    assert kinds[0] == "meta"
+    assert kinds[-1] == "done"
+    assert "chunk" in kinds

@@ -21,6 +21,7 @@ from engine import (
     run_events,
     run_to_result,
 )
+from engine.rows import Records
 from landscapes import get_landscape, list_landscapes, parse_noise
 from optimizers.registry import get_optimizer
 
@@ -131,6 +132,46 @@ def test_divergence_is_data_and_the_json_stays_finite():
     assert len(ano["x"]) == 201
     assert "NaN" not in text
     assert "Infinity" not in text
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize(
+    "landscape",
+    [{"id": "rosenbrock"}, {"expression": "log(x) + y**2", "view_box": [[-1, 2], [-1, 1]]}],
+)
+def test_every_number_recorded_is_finite_as_the_columns_say(landscape, dtype):
+    """Rows that diverge (to NaN, an infinity, out of the box) put no non-finite number in any
+    chunk's columns: the engine records finite numbers only (engine/history.py), and chunks
+    whose columns are its matrices say so (``Records.finite``), which the JSON writer trusts
+    without reading them. Chunks after rows have stopped still come as such matrices."""
+    run = spec(
+        landscape=landscape,
+        dtype=dtype,
+        steps=60,
+        noise={"kind": "gaussian", "sigma": 1.0},
+        starts=[[0.5, 0.5], [1.5, 0.2], [-0.5, 0.5]],
+        series=[{"optimizer": "sgd", "hparams": {"lr": 50.0}},
+                {"optimizer": "sgd", "hparams": {"lr": 0.6}},
+                {"optimizer": "adam", "hparams": {"lr": 0.01}}],
+    )  # fmt: skip
+    for chunk_seconds in (0.0, float("inf")):
+        stops, vouched_after_a_stop = [], 0
+        for event in run_events(plan_run(run, "cpu"), chunk_seconds=chunk_seconds):
+            if event.kind == "done":
+                stops = [row["diverged_at"] for row in event.data["rows"]]
+            if event.kind != "chunk":
+                continue
+            rows = event.data["rows"]
+            if isinstance(rows, Records) and rows.finite:
+                vouched_after_a_stop += event.data["from_step"] > 3
+                matrices = rows.columns()
+                assert all(np.isfinite(matrices[name]).all() for name in ("x", "y", "loss"))
+                assert np.isfinite(matrices["grad_norm"]).all()
+            for row in rows:
+                assert all(np.isfinite(row[name]).all() for name in ("x", "y", "loss", "grad_norm"))
+        assert 0 < sum(stop is not None for stop in stops) < len(stops)
+        assert min(stop for stop in stops if stop is not None) <= 3
+        assert vouched_after_a_stop > 0 or chunk_seconds == float("inf")
 
 
 def test_decimation_keeps_both_ends_and_each_rows_last_point():

@@ -6,7 +6,9 @@ result, ``optiscope run``, the page's exports): ``steps``, ``x``, ``y``, ``loss`
 API's response models are these models, so OpenAPI documents exactly what is sent.
 
 The engine builds the record as plain dicts whose columns are numpy arrays (cheap to cut from
-the device's tensors); :func:`dumps` writes them in one of two encodings:
+the device's tensors), its rows kept as columns until read (engine/rows.py: a list per key, a
+matrix per column of points, which the writer takes as they are); :func:`dumps` writes them in
+one of two encodings:
 
 - ``plain``: JSON numbers (the default: for curl, notebooks, pandas);
 - ``typed``: each column as Plotly's typed-array form ``{"dtype": "f8"|"f4"|"i4", "bdata":

@@ -493,9 +493,10 @@ class _Writer:
         count = len(rows)
         for a in range(0, count, _BLOCK_ROWS):
             b = min(a + _BLOCK_ROWS, count)
-            block = None
-            with np.errstate(over="ignore"):
-                finite = all(_all_finite(matrix[a:b]) for matrix in matrices)
+            block, finite = None, True
+            if matrices:
+                with np.errstate(over="ignore"):
+                    finite = all(_all_finite(matrix[a:b]) for matrix in matrices)
             if finite:
                 try:
                     block = [values[a:b] if kind is _TEXTS else list(map(encode, values[a:b]))

@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Iterator
+from functools import partial
 from itertools import repeat
 from typing import Any, Literal
 
@@ -307,12 +308,14 @@ def _all_finite(array: np.ndarray) -> bool:
     return math.isfinite(np.add.reduce(array, axis=None)) or bool(np.isfinite(array).all())
 
 
-# Where a pattern's value comes from (see _Writer._template): per-row JSON texts, a list of the
-# rows' columns, or a matrix whose row i is row i's column.
-_TEXTS, _ROWS, _MATRIX = object(), object(), object()
 # Rows a matrix is checked finite for at once, just before they are written: 32 rows of four
 # 1001-point float64 columns (1 MB) stay in the core's cache from the check to the base64.
 _BLOCK_ROWS = 32
+
+
+def _wire_base64(column: np.ndarray, dtype: np.dtype) -> bytes:
+    """Base64 of ``column`` in the wire's ``dtype`` (int64 steps as int32)."""
+    return pybase64.b64encode(np.ascontiguousarray(column, dtype=dtype))
 
 
 def _numbers_json(column: np.ndarray) -> bytes:
@@ -483,13 +486,12 @@ class _Writer:
             for index, row in enumerate(rows):
                 yield self._row_alone(row, (*where, index), separated=index > 0)
             return
-        pattern, sources = template
+        pattern, sources, matrices = template
         separated = b"," + pattern
         # Matrices known finite from how they were made (the engine's points) are not read
         # again to check them: that read is a fifth of writing a whole result.
-        known_finite = isinstance(rows, Records) and rows.finite
-        matrices = [] if known_finite else [v for v, kind in sources if kind is _MATRIX]
-        encode = pybase64.b64encode if self.typed else _numbers_json
+        if isinstance(rows, Records) and rows.finite:
+            matrices = []
         count = len(rows)
         for a in range(0, count, _BLOCK_ROWS):
             b = min(a + _BLOCK_ROWS, count)
@@ -499,8 +501,8 @@ class _Writer:
                     finite = all(_all_finite(matrix[a:b]) for matrix in matrices)
             if finite:
                 try:
-                    block = [values[a:b] if kind is _TEXTS else list(map(encode, values[a:b]))
-                             for values, kind in sources]  # fmt: skip
+                    block = [values[a:b] if encode is None else list(map(encode, values[a:b]))
+                             for values, encode in sources]  # fmt: skip
                 except (ValueError, TypeError, BufferError):  # a column not contiguous
                     block = None
             if block is None:  # these rows the general way, which names what is wrong
@@ -525,15 +527,18 @@ class _Writer:
 
     def _template(
         self, columns: dict[str, Any], count: int, where: tuple
-    ) -> tuple[bytes, list[tuple[Any, object]]] | None:
-        """The pattern of :meth:`rows` (bytes for ``%``, a ``%b`` per value a row fills in) and
-        where each such value comes from: per-row JSON texts, a list of the rows' columns
-        (rows of one matrix, checked finite), or a matrix whose row ``i`` is row ``i``'s
-        column (checked a block at a time). None when the rows are not written so."""
+    ) -> tuple[bytes, list[tuple[Any, Any]], list[np.ndarray]] | None:
+        """The pattern of :meth:`rows` (bytes for ``%``, a ``%b`` per value a row fills in),
+        where each such value comes from, and the matrices to check a block at a time. A
+        source is per-row JSON texts (no encoder), or a row's column and what writes it: the
+        rows' columns in a list (checked finite here), or a matrix whose row ``i`` is row
+        ``i``'s column. None when the rows are not written so."""
         if not count or not columns:
             return None
         pattern = []
-        sources: list[tuple[Any, object]] = []
+        sources: list[tuple[Any, Any]] = []
+        matrices: list[np.ndarray] = []
+        numbers = pybase64.b64encode if self.typed else _numbers_json
         for position, (key, values) in enumerate(columns.items()):
             pattern.append(_literal((b"," if position else b"{") + self._key(key)))
             if type(values) is np.ndarray:  # a matrix, a row per row
@@ -541,7 +546,8 @@ class _Writer:
                 if ends is None:
                     return None
                 pattern += (ends[0], b"%b", ends[1])
-                sources.append((values, _MATRIX))
+                sources.append((values, numbers))
+                matrices.append(values)
                 continue
             if len(values) != count:
                 return None
@@ -551,11 +557,12 @@ class _Writer:
                 if all(value is first for value in values):  # the steps that every row shares
                     pattern.append(_literal(self._column_text(first, (*where, 0), key)))
                     continue
-                ends = self._rows_ends(values)
-                if ends is None:
+                written = self._rows_written(values)
+                if written is None:
                     return None
-                pattern += (ends[0], b"%b", ends[1])
-                sources.append((values, _ROWS))
+                head, encode, tail = written
+                pattern += (head, b"%b", tail)
+                sources.append((values, encode))
                 continue
             if kinds in _EQUAL_MEANS_SAME_TEXT and values.count(values[0]) == count:
                 pattern.append(_literal(orjson.dumps(values[0])))  # one value for every row
@@ -568,9 +575,9 @@ class _Writer:
                 pattern.append(_literal(first))
             else:
                 pattern.append(b"%b")
-                sources.append((texts, _TEXTS))
+                sources.append((texts, None))
         pattern.append(b"}")
-        return b"".join(pattern), sources
+        return b"".join(pattern), sources, matrices
 
     def _column_text(self, column: np.ndarray, where: tuple, key: Any) -> bytes:
         """``column``'s JSON, checked, in this writer's encoding."""
@@ -588,25 +595,42 @@ class _Writer:
             return None
         return self._float_ends(dtype)
 
-    def _rows_ends(self, values: list[Any]) -> tuple[bytes, bytes] | None:
-        """:meth:`_matrix_ends` for ``values`` that are rows of one float matrix (one vector
-        each), every element of it finite (checked once for the matrix), else None."""
+    def _rows_written(self, values: list[Any]) -> tuple[bytes, Any, bytes] | None:
+        """How each of ``values``, the rows' columns (vectors of one dtype), is written: the
+        head before its numbers, what writes them, the tail after; None when they are not
+        all finite floats, or integers. Rows cut from one matrix (a chunk's) are checked
+        once for it; the others (a row that stopped early, cut on its own) each alone."""
         first = values[0]
-        base, dtype = first.base, first.dtype
-        if (
-            type(base) is not np.ndarray
-            or base.dtype is not dtype
-            or not all(
-                type(value) is np.ndarray
-                and value.base is base
-                and value.dtype is dtype
-                and value.ndim == 1
-                for value in values
-            )
+        dtype = first.dtype
+        if not all(
+            type(value) is np.ndarray and value.dtype is dtype and value.ndim == 1
+            for value in values
         ):
             return None
+        if dtype.kind == "i" and dtype in _TYPED_DTYPES:  # steps, cut per row
+            if not self.typed:
+                return b"", _numbers_json, b""
+            name, wire = _TYPED_DTYPES[dtype]
+            return _TYPED_HEADS[name], partial(_wire_base64, dtype=np.dtype(wire)), b'"}'
         ends = self._float_ends(dtype)
-        return ends if ends is not None and self.base_finite(base) else None
+        if ends is None:
+            return None
+        written = (ends[0], pybase64.b64encode if self.typed else _numbers_json, ends[1])
+        base = first.base
+        if (
+            type(base) is np.ndarray
+            and base.dtype is dtype
+            and all(value.base is base for value in values)
+            and self.base_finite(base)
+        ):
+            return written
+        for value in values:
+            base = value.base
+            if type(base) is np.ndarray and base.dtype is dtype and self.base_finite(base):
+                continue
+            if not _all_finite(value):
+                return None
+        return written
 
     def _float_ends(self, dtype: np.dtype) -> tuple[bytes, bytes] | None:
         if dtype.kind != "f":

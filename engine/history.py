@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from engine.plan import RunPlan
-from engine.rows import Records, column_dicts
+from engine.rows import NumberLists, Records, column_dicts
 from landscapes.noise import DriftNoise
 
 __all__ = ["History", "Stops", "kept_steps"]
@@ -441,20 +441,18 @@ def _summary_lists(plan: RunPlan, columns: dict[str, np.ndarray | None]) -> dict
             return values
         return [value if end >= 0 else None for value, end in zip(values, last, strict=True)]
 
-    final_point = columns["final"].tolist()
+    final_point = columns["final"]
     if not every_start_valid:
-        starts = plan.rows.start.tolist()
-        final_point = [
-            point if end >= 0 else start
-            for point, start, end in zip(final_point, starts, last, strict=True)
-        ]
+        # A start is a float64 as it was sent, whatever the run's dtype.
+        valid = columns["last"] >= 0
+        final_point = np.where(valid[:, None], final_point.astype(np.float64), plan.rows.start)
     reached = columns["reached"]
     # None for a row that ran every step (most rows, often all).
     all_ran = min(last, default=steps) == steps
     diverged_at = absent if all_ran else [end + 1 if end < steps else None for end in last]
     return {
         "row": plan.rows.row.tolist(),
-        "final_point": final_point,
+        "final_point": NumberLists(final_point),
         "final_loss": listed("final_loss"),
         "mean_loss": listed("mean_loss"),
         "distance_to_minimum": listed("distance"),

@@ -35,7 +35,7 @@ import pybase64
 from pydantic import BaseModel, ConfigDict, Field
 
 from engine.bulk import collector_paused
-from engine.rows import Records
+from engine.rows import NumberLists, Records
 
 __all__ = [
     "COLUMNS",
@@ -313,6 +313,26 @@ def _all_finite(array: np.ndarray) -> bool:
 _BLOCK_ROWS = 32
 
 
+def _number_lists_texts(array: np.ndarray) -> list[bytes] | None:
+    """Each row of ``array`` (a :class:`engine.rows.NumberLists`' numbers) as a JSON list, or
+    None when one is not finite (the general way names it)."""
+    if array.dtype.kind not in "iuf":
+        return None
+    if array.dtype.kind == "f":
+        if not _all_finite(array):
+            return None
+        # JSON numbers are read as doubles: a float32's exact double, as tolist() gives it.
+        array = array.astype(np.float64, copy=False)
+    text = orjson.dumps(np.ascontiguousarray(array), option=orjson.OPT_SERIALIZE_NUMPY)
+    return _split_lists(text)
+
+
+def _split_lists(text: bytes) -> list[bytes]:
+    """The items of ``text``, a JSON list of lists of numbers, each as its own text. A NUL,
+    which JSON text holds only escaped, marks where one list ends."""
+    return text[1:-1].replace(b"],[", b"]\0[").split(b"\0")
+
+
 def _wire_base64(column: np.ndarray, dtype: np.dtype) -> bytes:
     """Base64 of ``column`` in the wire's ``dtype`` (int64 steps as int32)."""
     return pybase64.b64encode(np.ascontiguousarray(column, dtype=dtype))
@@ -551,6 +571,16 @@ class _Writer:
                 continue
             if len(values) != count:
                 return None
+            if type(values) is NumberLists:
+                texts = _number_lists_texts(values.array)
+                if texts is None:
+                    return None
+                if texts.count(texts[0]) == count:
+                    pattern.append(_literal(texts[0]))
+                else:
+                    pattern.append(b"%b")
+                    sources.append((texts, None))
+                continue
             kinds = set(map(type, values))
             if kinds == {np.ndarray}:
                 first = values[0]
@@ -663,8 +693,7 @@ class _Writer:
                 return None
             if text.translate(None, _NUMBER_TEXT) or text.count(b"[") != len(values) + 1:
                 return None
-            # A NUL, which JSON text holds only escaped, marks where one list ends.
-            return text[1:-1].replace(b"],[", b"]\0[").split(b"\0")
+            return _split_lists(text)
         if kinds == {str}:
             texts = {value: orjson.dumps(value) for value in dict.fromkeys(values)}
             return list(map(texts.__getitem__, values))

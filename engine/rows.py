@@ -24,7 +24,7 @@ import numpy as np
 
 from engine.bulk import collector_paused
 
-__all__ = ["Records", "Row", "RowTable", "Variant", "column_dicts"]
+__all__ = ["NumberLists", "Records", "Row", "RowTable", "Variant", "column_dicts"]
 
 
 class Row(NamedTuple):
@@ -53,9 +53,10 @@ class Records(Sequence[dict[str, Any]]):
     engine/bulk.py), by ``make`` or from ``columns``. Reads like the list it stands for, and
     equals it.
 
-    ``columns`` gives each key's values across the rows, in the dicts' key order: a list, or a
-    2-D numpy array whose row ``i`` is row ``i``'s value (a view of it in the dicts). A writer
-    that takes the columns as they are (:meth:`columns`) never makes the dicts at all.
+    ``columns`` gives each key's values across the rows, in the dicts' key order: a list, a
+    2-D numpy array whose row ``i`` is row ``i``'s value (a view of it in the dicts), or
+    :class:`NumberLists` (row ``i``'s value is a list of numbers). A writer that takes the
+    columns as they are (:meth:`columns`) never makes the dicts at all.
 
     ``finite`` says that every number in those matrices is finite, known from how they were
     made (the engine's recorded points: see engine/history.py), so a writer need not read them
@@ -128,11 +129,37 @@ class Records(Sequence[dict[str, Any]]):
         return f"Records({self._count} rows, {made})"
 
 
+class NumberLists:
+    """A column of :class:`Records` whose row ``i`` is ``array[i]`` as a list of numbers (each
+    row's start, its final point), kept as one ``(rows, n)`` array until a dict needs the
+    lists: a 65,536-row map's would be 131,072 lists that the cyclic collector then walks."""
+
+    __slots__ = ("array",)
+
+    def __init__(self, array: np.ndarray) -> None:
+        if array.ndim != 2:
+            raise ValueError(f"array: expected (rows, n), got shape {array.shape}")
+        self.array = array
+
+    def __len__(self) -> int:
+        return len(self.array)
+
+    def tolist(self) -> list[list[Any]]:
+        return self.array.tolist()
+
+
 def column_dicts(columns: dict[str, Any]) -> list[dict[str, Any]]:
     """The per-row dicts of ``columns`` (see :class:`Records`): one comprehension over the
     zipped columns, a 2-D array's rows as views."""
     keys = tuple(columns)
-    values = [list(column) if type(column) is np.ndarray else column for column in columns.values()]
+    values = [
+        list(column)
+        if type(column) is np.ndarray
+        else column.tolist()
+        if type(column) is NumberLists
+        else column
+        for column in columns.values()
+    ]
     return [dict(zip(keys, row, strict=True)) for row in zip(*values, strict=True)]
 
 
@@ -242,5 +269,5 @@ class RowTable(Sequence[Row]):
             "optimizer": per_variant([v.optimizer for v in variants]),
             "hparams": per_variant([v.hparams for v in variants]),
             "seed": self.seed.tolist(),
-            "start": self.start.tolist(),
+            "start": NumberLists(self.start),
         }

@@ -371,3 +371,32 @@ def test_events_kept_as_columns_are_written_as_their_dicts_are(encoding, record)
     assert kinds[0] == "meta"
     assert kinds[-1] == "done"
     assert "chunk" in kinds
+
+
+@pytest.mark.parametrize("encoding", ["plain", "typed"])
+def test_number_lists_are_written_as_the_lists_they_stand_for(encoding):
+    """A start or final point kept as one (rows, 2) array (engine/rows.py's NumberLists) is
+    written as its rows' lists are: a float32's exact doubles, integers as integers, and a
+    non-finite number named by its row."""
+    from engine.record import dump_result_pieces
+    from engine.rows import NumberLists, Records
+
+    def written(array: np.ndarray) -> list:
+        columns = {"row": [0, 1, 2], "point": NumberLists(array)}
+        text = b"".join(
+            dump_result_pieces({"series": Records(3, columns=lambda: columns)}, encoding)
+        )
+        as_lists = Records(3, columns=lambda: columns).tolist()
+        assert as_lists[1]["point"] == array[1].tolist()
+        assert text == dumps({"series": as_lists}, encoding)
+        return [row["point"] for row in json.loads(text)["series"]]
+
+    points = np.array([[0.1, -2.0], [1e-5, 3.0], [0.5, 1e300]])
+    assert written(points) == points.tolist()
+    floats32 = points[:, :1].astype(np.float32)
+    assert written(floats32) == floats32.tolist()  # 0.10000000149011612, not 0.1
+    assert written(np.arange(6).reshape(3, 2)) == [[0, 1], [2, 3], [4, 5]]
+    bad = points.copy()
+    bad[1, 0] = np.nan
+    with pytest.raises(NonFiniteError, match=r"\$\.series\.1\.point"):
+        written(bad)

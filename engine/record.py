@@ -480,9 +480,9 @@ class _Writer:
     def rows(self, rows: Records | list[dict[str, Any]], where: tuple) -> Iterator[bytes]:
         """Each of ``rows`` as JSON, one piece per row (each after the first starting with the
         comma before it): the bytes the general writer makes for it (:meth:`prepare`, or
-        :meth:`typed_row`), written from one pattern for all rows. One
-        row at a time, a whole result's 4096 rows cost 13 µs of Python each, most of it
-        walking and checking each row's scalars and columns.
+        :meth:`typed_row`), written from one pattern for all rows. One row at a time, a whole
+        result's 4096 rows cost 13 µs of Python each, most of it walking and checking each
+        row's scalars and columns.
 
         The pattern holds the keys, what every row shares (the steps, a label, hparams) and a
         ``%b`` per value a row fills in: its scalars' JSON (checked and written a key at a

@@ -35,7 +35,7 @@ import pybase64
 from pydantic import BaseModel, ConfigDict, Field
 
 from engine.bulk import collector_paused
-from engine.rows import NumberLists, Records
+from engine.rows import NumberLists, Records, dict_columns
 
 __all__ = [
     "COLUMNS",
@@ -343,17 +343,6 @@ def _numbers_json(column: np.ndarray) -> bytes:
     return orjson.dumps(column, option=orjson.OPT_SERIALIZE_NUMPY)
 
 
-def _columns_of_dicts(rows: list[dict[str, Any]]) -> dict[str, list[Any]] | None:
-    """``rows``' values a list per key, when every row has the same keys in the same order
-    (else None)."""
-    if not rows:
-        return None
-    keys = tuple(rows[0])
-    if any(tuple(row) != keys for row in rows):
-        return None
-    return {key: [row[key] for row in rows] for key in keys}
-
-
 class _Writer:
     """Prepares values for orjson: every float checked finite and every numpy column, when
     ``typed``, encoded. Written for speed: a whole result has tens of thousands of values.
@@ -497,7 +486,7 @@ class _Writer:
         if columns is None:
             if isinstance(rows, Records):
                 rows = rows.tolist()
-            columns = _columns_of_dicts(rows)
+            columns = dict_columns(rows)
         # An overflowing sum only means "check each element"; the preparation makes a list per
         # key (engine/bulk.py).
         with np.errstate(over="ignore"), collector_paused():
@@ -654,13 +643,7 @@ class _Writer:
             and self.base_finite(base)
         ):
             return written
-        for value in values:
-            base = value.base
-            if type(base) is np.ndarray and base.dtype is dtype and self.base_finite(base):
-                continue
-            if not _all_finite(value):
-                return None
-        return written
+        return written if all(map(self.finite, values)) else None
 
     def _float_ends(self, dtype: np.dtype) -> tuple[bytes, bytes] | None:
         if dtype.kind != "f":

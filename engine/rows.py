@@ -24,7 +24,7 @@ import numpy as np
 
 from engine.bulk import collector_paused
 
-__all__ = ["NumberLists", "Records", "Row", "RowTable", "Variant", "column_dicts"]
+__all__ = ["NumberLists", "Records", "Row", "RowTable", "Variant", "column_dicts", "dict_columns"]
 
 
 class Row(NamedTuple):
@@ -161,6 +161,17 @@ def column_dicts(columns: dict[str, Any]) -> list[dict[str, Any]]:
         for column in columns.values()
     ]
     return [dict(zip(keys, row, strict=True)) for row in zip(*values, strict=True)]
+
+
+def dict_columns(rows: list[dict[str, Any]]) -> dict[str, list[Any]] | None:
+    """``rows``' values a list per key (the inverse of :func:`column_dicts`), when every row
+    has the same keys in the same order; None otherwise, or for no rows."""
+    if not rows:
+        return None
+    keys = tuple(rows[0])
+    if any(tuple(row) != keys for row in rows):
+        return None
+    return {key: [row[key] for row in rows] for key in keys}
 
 
 @dataclass(frozen=True, eq=False)

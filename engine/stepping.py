@@ -34,7 +34,7 @@ import torch
 from engine.history import History
 from engine.plan import RunPlan, plan_run
 from engine.record import COLUMNS
-from engine.rows import Records
+from engine.rows import Records, dict_columns
 from engine.spec import RunSpec
 from engine.tune import choose, tuned_rows
 from landscapes import Landscape
@@ -434,11 +434,12 @@ def collect_result(plan: RunPlan, events: Iterable[RunEvent]) -> dict[str, Any]:
 def _columns_of(records: Records | list[dict[str, Any]]) -> dict[str, Any]:
     """``records``' values a list per key (as :meth:`Records.columns` gives them)."""
     columns = records.columns() if isinstance(records, Records) else None
-    if columns is not None:
-        return dict(columns)
-    rows = list(records)
-    keys = tuple(rows[0]) if rows else ("row",)
-    return {key: [row[key] for row in rows] for key in keys}
+    if columns is None:
+        rows = list(records)
+        columns = dict_columns(rows) if rows else {"row": []}
+        if columns is None:
+            raise AssertionError("the engine's records differ in their keys")
+    return dict(columns)
 
 
 def _point_columns(
